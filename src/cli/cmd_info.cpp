@@ -1,0 +1,41 @@
+// `clipforge info`: what this binary runs on, read from the running process.
+#include <iostream>
+
+#include "bench/report.h"
+#include "cli/commands.h"
+
+namespace clipforge::cli {
+
+void register_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "version, LibTorch, the BLAS actually loaded, threads, CUDA");
+  auto json_output = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json_output, "print one JSON object");
+  cmd->callback([json_output] {
+    apply_thread_settings();
+    const nlohmann::json env = bench::run_environment();
+    if (*json_output) {
+      std::cout << env.dump(2) << std::endl;
+      return;
+    }
+    const auto& blas = env["blas"];
+    std::cout << "clipforge " << env["clipforge"].get<std::string>() << " (" << env["build_type"].get<std::string>()
+              << " build)\n"
+              << "LibTorch:          " << env["libtorch"].get<std::string>() << "\n"
+              << "BLAS:              " << blas["name"].get<std::string>() << " (" << blas["library"].get<std::string>()
+              << ")\n";
+    if (!blas["config"].get<std::string>().empty())
+      std::cout << "BLAS config:       " << blas["config"].get<std::string>() << "\n";
+    std::cout << "BLAS threads:      " << blas["threads"].get<int>() << "\n"
+              << "intra-op threads:  " << env["intra_op_threads"].get<int>() << "\n"
+              << "inter-op threads:  " << env["interop_threads"].get<int>() << "\n"
+              << "CPU:               " << env["cpu"].get<std::string>() << " (" << env["cores"].get<int>()
+              << " cores)\n"
+              << "CUDA:              "
+              << (env["cuda"]["available"].get<bool>()
+                      ? "available, " + std::to_string(env["cuda"]["devices"].get<int>()) + " device(s)"
+                      : std::string("not available"))
+              << std::endl;
+  });
+}
+
+}  // namespace clipforge::cli

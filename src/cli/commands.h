@@ -1,0 +1,27 @@
+// Each subcommand lives in its own cmd_<name>.cpp and adds itself to the app here.
+// A command parses its flags into the library's config structs and calls the library;
+// errors are thrown as clipforge::Error and turned into exit codes by main.cpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace clipforge::cli {
+
+// Options every command shares, filled before any command callback runs.
+struct GlobalOptions {
+  int threads = 0;  // 0 = one per hardware core
+  bool quiet = false;
+};
+const GlobalOptions& global_options();
+
+// Applies --threads to LibTorch and OpenBLAS; commands that compute call it first.
+void apply_thread_settings();
+
+void register_info(CLI::App& app);
+void register_convert(CLI::App& app);
+void register_bench_model(CLI::App& bench);
+void register_bench_tokenizer(CLI::App& bench);
+void register_tokenize(CLI::App& app);
+void register_tokenizer(CLI::App& app);
+
+}  // namespace clipforge::cli

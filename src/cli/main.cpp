@@ -1,0 +1,57 @@
+// The clipforge executable: a table of subcommands over the core library, and the single place
+// where errors become one line on stderr and an exit code.
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "model/runtime.h"
+
+namespace clipforge::cli {
+namespace {
+GlobalOptions g_options;
+}
+
+const GlobalOptions& global_options() { return g_options; }
+
+void apply_thread_settings() { set_compute_threads(g_options.threads); }
+
+}  // namespace clipforge::cli
+
+int main(int argc, char** argv) {
+  using namespace clipforge;
+  CLI::App app{"clipforge: CLIP training, zero-shot classification and reranking in one native binary"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  auto& options = const_cast<cli::GlobalOptions&>(cli::global_options());
+  app.add_option("--threads", options.threads, "compute threads (0 = one per core)")->check(CLI::NonNegativeNumber);
+
+  cli::register_info(app);
+  cli::register_convert(app);
+  cli::register_tokenize(app);
+  cli::register_tokenizer(app);
+  CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
+  bench->require_subcommand(1);
+  cli::register_bench_model(*bench);
+  cli::register_bench_tokenizer(*bench);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Error& e) {
+    std::cerr << "clipforge: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::string message = e.what_without_backtrace();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::cerr << "clipforge: error: " << message << "\n";
+    return static_cast<int>(ErrorKind::kRuntime);
+  } catch (const std::exception& e) {
+    std::cerr << "clipforge: error: " << e.what() << "\n";
+    return static_cast<int>(ErrorKind::kRuntime);
+  }
+  return 0;
+}

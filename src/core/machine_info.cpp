@@ -1,0 +1,75 @@
+#include "core/machine_info.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+namespace clipforge {
+namespace {
+
+// Looks `name` up in `library` and its own dependencies only, so a BLAS that happens to be
+// loaded by something else is not mistaken for the one serving sgemm.
+template <typename Fn>
+Fn find_symbol(const std::string& library, const char* name) {
+  void* handle = ::dlopen(library.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) return nullptr;
+  Fn fn = reinterpret_cast<Fn>(::dlsym(handle, name));
+  ::dlclose(handle);
+  return fn;
+}
+
+std::string real_path(const char* path) {
+  char buffer[PATH_MAX];
+  return ::realpath(path, buffer) ? std::string(buffer) : std::string(path);
+}
+
+}  // namespace
+
+BlasInfo detect_blas() {
+  BlasInfo info;
+  // Ask the dynamic linker which loaded object answers sgemm_: that is the BLAS LibTorch's
+  // matmuls really call, whatever the build configuration says.
+  void* sgemm = ::dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info where{};
+  if (sgemm == nullptr || ::dladdr(sgemm, &where) == 0 || where.dli_fname == nullptr) {
+    info.name = "none loaded";
+    return info;
+  }
+  info.library = real_path(where.dli_fname);
+  if (auto get_config = find_symbol<char* (*)()>(info.library, "openblas_get_config")) {
+    info.name = "OpenBLAS";
+    info.config = get_config();
+    if (auto get_threads = find_symbol<int (*)()>(info.library, "openblas_get_num_threads")) info.threads = get_threads();
+  } else if (auto mkl_threads = find_symbol<int (*)()>(info.library, "MKL_Get_Max_Threads")) {
+    info.name = "MKL";
+    info.threads = mkl_threads();
+  } else if (info.library.find("/blas/") != std::string::npos) {
+    info.name = "reference BLAS (netlib)";
+  } else {
+    info.name = info.library.substr(info.library.rfind('/') + 1);
+  }
+  return info;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+int hardware_cores() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+}  // namespace clipforge
