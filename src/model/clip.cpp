@@ -63,6 +63,11 @@ void CLIPImpl::initialize_text_parameters() {
   init::normal_(text_projection, 0.0, attn_std);
 }
 
+void CLIPImpl::set_grad_checkpointing(bool enabled) {
+  transformer->set_grad_checkpointing(enabled);
+  if (visual_vit) visual_vit->transformer->set_grad_checkpointing(enabled);
+}
+
 torch::Tensor CLIPImpl::encode_image(const torch::Tensor& images) {
   return visual_vit ? visual_vit(images) : visual_resnet(images);
 }

@@ -34,6 +34,9 @@ class CLIPImpl : public torch::nn::Module {
 
   const ModelConfig& config() const { return config_; }
 
+  // Activation checkpointing for the transformer towers (the text tower and a ViT image tower).
+  void set_grad_checkpointing(bool enabled);
+
   // Registration order below is OpenAI's state_dict order.
   torch::Tensor positional_embedding;  // [context_length, text width]
   torch::Tensor text_projection;       // [text width, embed_dim]

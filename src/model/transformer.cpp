@@ -1,8 +1,49 @@
 #include "model/transformer.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/autograd.h>
 #include <torch/nn/functional/normalization.h>
 
 namespace clipforge {
+namespace {
+
+// Runs a block without recording its graph and replays it in backward. The block is owned by
+// the model, which outlives every backward pass, so a raw pointer in the context is safe.
+class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+ public:
+  // The mask comes by pointer: it needs no gradient, and may be undefined (image tower).
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor* mask,
+                               ResidualAttentionBlockImpl* block) {
+    ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
+    if (mask->defined()) ctx->saved_data["mask"] = *mask;
+    // Backward runs outside the caller's autocast region: remember it to replay the same math.
+    ctx->saved_data["autocast_cpu"] = at::autocast::is_cpu_enabled();
+    ctx->save_for_backward({x});
+    torch::NoGradGuard no_grad;
+    return block->forward(x, *mask);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    auto* block = reinterpret_cast<ResidualAttentionBlockImpl*>(ctx->saved_data["block"].toInt());
+    const torch::Tensor mask = ctx->saved_data.count("mask") ? ctx->saved_data["mask"].toTensor() : torch::Tensor();
+    torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    torch::Tensor y;
+    {
+      torch::AutoGradMode enable(true);
+      const bool autocast = ctx->saved_data["autocast_cpu"].toBool();
+      const bool previous = at::autocast::is_cpu_enabled();
+      at::autocast::set_cpu_enabled(autocast);
+      y = block->forward(x, mask);
+      at::autocast::set_cpu_enabled(previous);
+    }
+    // Parameters get their gradients accumulated here, as PyTorch's re-entrant checkpoint does.
+    torch::autograd::backward({y}, {grad_output[0]});
+    return {x.grad(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
 
 torch::nn::LayerNorm make_layer_norm(int64_t width) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}).eps(1e-5));
@@ -54,7 +95,8 @@ std::vector<ResidualAttentionBlock> TransformerImpl::blocks() const {
 
 torch::Tensor TransformerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
   torch::Tensor h = x;
-  for (auto& block : blocks()) h = block(h, mask);
+  const bool checkpoint = grad_checkpointing_ && is_training() && torch::GradMode::is_enabled();
+  for (auto& block : blocks()) h = checkpoint ? CheckpointedBlock::apply(h, &mask, block.get()) : block(h, mask);
   return h;
 }
 

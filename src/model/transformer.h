@@ -60,8 +60,15 @@ class TransformerImpl : public torch::nn::Module {
 
   std::vector<ResidualAttentionBlock> blocks() const;
 
+  // With checkpointing on, training keeps only each block's input and recomputes the block in
+  // backward: one extra forward for far less activation memory (larger batches, more negatives).
+  void set_grad_checkpointing(bool enabled) { grad_checkpointing_ = enabled; }
+
   torch::nn::ModuleList resblocks{nullptr};
   TransformerOptions options;
+
+ private:
+  bool grad_checkpointing_ = false;
 };
 TORCH_MODULE(Transformer);
 

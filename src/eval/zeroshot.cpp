@@ -1,0 +1,95 @@
+#include "eval/zeroshot.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+
+namespace clipforge {
+
+std::vector<std::string> builtin_templates(const std::string& name) {
+  if (name == "small") return {"a photo of a {}.", "a picture of the {}.", "an image showing a {}."};
+  if (name == "general")
+    return {"a photo of a {}.",          "a blurry photo of a {}.",      "a close-up photo of the {}.",
+            "a bright photo of a {}.",   "a dark photo of the {}.",      "a cropped photo of a {}.",
+            "a photo of a small {}.",    "a photo of a large {}.",       "a black and white photo of a {}.",
+            "a drawing of a {}.",        "a sketch of the {}.",          "a painting of a {}.",
+            "a 3d rendering of a {}.",   "a cartoon {}.",                "a low resolution photo of a {}.",
+            "a good photo of the {}.",   "a photo of one {}.",           "a photo of many {}.",
+            "a {} in a video game.",     "an origami {}.",               "a toy {}.",
+            "itap of a {}.",             "a photo of the weird {}.",     "art of the {}."};
+  throw usage_error("unknown template set '" + name + "' (built in: general, small; or a file with one template per line)");
+}
+
+void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates) {
+  if (classes.empty()) throw usage_error("no class names given");
+  for (size_t i = 0; i < classes.size(); ++i)
+    if (classes[i].find_first_not_of(" \t") == std::string::npos)
+      throw usage_error("class " + std::to_string(i + 1) + " has an empty name");
+  if (templates.empty()) throw usage_error("no prompt templates given");
+  for (const auto& t : templates)
+    if (t.find("{}") == std::string::npos) throw usage_error("template '" + t + "' has no {} for the class name");
+}
+
+namespace {
+std::string fill(const std::string& templ, const std::string& name) {
+  std::string out = templ;
+  out.replace(out.find("{}"), 2, name);
+  return out;
+}
+}  // namespace
+
+torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer, const std::vector<std::string>& classes,
+                                  const std::vector<std::string>& templates, int batch_size) {
+  validate_zeroshot_inputs(classes, templates);
+  torch::NoGradGuard no_grad;
+  const int context = model->config().text.context_length;
+  const auto device = model->text_projection.device();
+  std::vector<torch::Tensor> rows;
+  for (const auto& name : classes) {
+    torch::Tensor sum;
+    for (size_t start = 0; start < templates.size(); start += batch_size) {
+      const size_t end = std::min(templates.size(), start + static_cast<size_t>(batch_size));
+      std::vector<int32_t> ids;
+      for (size_t t = start; t < end; ++t) {
+        std::vector<int32_t> row = tokenizer.encode(fill(templates[t], name), context);
+        ids.insert(ids.end(), row.begin(), row.end());
+      }
+      torch::Tensor tokens = torch::from_blob(ids.data(), {static_cast<int64_t>(end - start), context}, torch::kInt)
+                                 .to(device, torch::kLong);
+      torch::Tensor features = torch::nn::functional::normalize(
+          model->encode_text(tokens).to(torch::kFloat), torch::nn::functional::NormalizeFuncOptions().dim(-1));
+      torch::Tensor part = features.sum(0);
+      sum = sum.defined() ? sum + part : part;
+    }
+    rows.push_back(torch::nn::functional::normalize(sum / static_cast<double>(templates.size()),
+                                                    torch::nn::functional::NormalizeFuncOptions().dim(0)));
+  }
+  return torch::stack(rows);  // [classes, embed_dim]
+}
+
+nlohmann::json classification_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+                                      const std::vector<std::string>& classes) {
+  const int64_t n = logits.size(0), c = logits.size(1);
+  torch::Tensor labels_long = labels.to(torch::kLong);
+  const int64_t k = std::min<int64_t>(5, c);
+  torch::Tensor top = std::get<1>(logits.topk(k, 1));  // [n, k]
+  torch::Tensor hit = top.eq(labels_long.unsqueeze(1));
+  torch::Tensor predicted = top.select(1, 0);
+  std::vector<std::vector<int64_t>> confusion(c, std::vector<int64_t>(c, 0));
+  auto l = labels_long.accessor<int64_t, 1>();
+  auto p = predicted.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < n; ++i) confusion[l[i]][p[i]]++;
+  nlohmann::json per_class = nlohmann::json::object();
+  for (int64_t i = 0; i < c; ++i) {
+    int64_t total = 0;
+    for (int64_t j = 0; j < c; ++j) total += confusion[i][j];
+    per_class[classes[i]] = total ? static_cast<double>(confusion[i][i]) / total : 0.0;
+  }
+  return {{"top1", hit.select(1, 0).to(torch::kFloat).mean().item<double>()},
+          {"top5", hit.any(1).to(torch::kFloat).mean().item<double>()},
+          {"samples", n},
+          {"per_class_top1", per_class},
+          {"confusion", confusion}};
+}
+
+}  // namespace clipforge

@@ -1,0 +1,35 @@
+// Zero-shot classification: class names and prompt templates become a linear classifier in the
+// shared embedding space.
+//
+//   auto templates = builtin_templates("small");
+//   torch::Tensor classifier = zeroshot_classifier(model, tokenizer, {"cat", "dog"}, templates);
+//   torch::Tensor logits = model->logit_scale.exp() * normalize(image_features).matmul(classifier.t());
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model/clip.h"
+#include "text/tokenizer.h"
+
+namespace clipforge {
+
+// "general" (a broad set of photo/drawing/rendering prompts) or "small" (three plain prompts),
+// written for clipforge. Throws usage_error for another name.
+std::vector<std::string> builtin_templates(const std::string& name);
+
+// Each template must contain "{}", each class name must be non-empty: usage_error otherwise.
+void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates);
+
+// [classes, embed_dim]: per class, the normalised text features of every template filled with
+// the class name, averaged, renormalised (CLIP's prompt ensembling). Runs without autograd.
+torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer, const std::vector<std::string>& classes,
+                                  const std::vector<std::string>& templates, int batch_size = 256);
+
+// Top-1/top-5 accuracy, per-class accuracy and the confusion matrix for logits [n, classes]
+// and integer labels [n].
+nlohmann::json classification_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+                                      const std::vector<std::string>& classes);
+
+}  // namespace clipforge

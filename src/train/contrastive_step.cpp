@@ -1,0 +1,90 @@
+#include "train/contrastive_step.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include "train/loss.h"
+
+namespace clipforge {
+namespace {
+
+// Autocast for the forward pass only; backward follows the recorded dtypes.
+class AutocastScope {
+ public:
+  AutocastScope(Precision precision, bool cuda) : active_(precision != Precision::kFp32) {
+    if (!active_) return;
+    if (cuda) {
+      at::autocast::set_enabled(true);
+      at::autocast::set_autocast_gpu_dtype(precision == Precision::kAmp ? at::kHalf : at::kBFloat16);
+    } else {
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    }
+    cuda_ = cuda;
+  }
+  ~AutocastScope() {
+    if (!active_) return;
+    if (cuda_) {
+      at::autocast::set_enabled(false);
+    } else {
+      at::autocast::set_cpu_enabled(false);
+    }
+    at::autocast::clear_cache();
+  }
+
+ private:
+  bool active_;
+  bool cuda_ = false;
+};
+
+torch::Tensor normalized(const torch::Tensor& x) {
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+}  // namespace
+
+double contrastive_backward(CLIP& model, const std::vector<torch::Tensor>& images,
+                            const std::vector<torch::Tensor>& tokens, Precision precision, double loss_scale) {
+  TORCH_CHECK(!images.empty() && images.size() == tokens.size(), "contrastive_backward: mismatched micro-batches");
+  const bool cuda = images[0].is_cuda();
+  if (images.size() == 1) {
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(precision, cuda);
+      auto [image_features, text_features, scale] = model->forward(images[0], tokens[0]);
+      loss = clip_loss(image_features, text_features, scale);
+    }
+    (loss * loss_scale).backward();
+    return loss.item<double>();
+  }
+
+  std::vector<torch::Tensor> cached_images, cached_texts;
+  {
+    torch::NoGradGuard no_grad;
+    AutocastScope autocast(precision, cuda);
+    for (size_t j = 0; j < images.size(); ++j) {
+      auto [image_features, text_features, scale] = model->forward(images[j], tokens[j]);
+      cached_images.push_back(image_features);
+      cached_texts.push_back(text_features);
+    }
+  }
+  double total_loss = 0;
+  for (size_t j = 0; j < images.size(); ++j) {
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(precision, cuda);
+      torch::Tensor image_features = normalized(model->encode_image(images[j]));
+      torch::Tensor text_features = normalized(model->encode_text(tokens[j]));
+      std::vector<torch::Tensor> all_images = cached_images, all_texts = cached_texts;
+      all_images[j] = image_features;
+      all_texts[j] = text_features;
+      torch::Tensor scale = j == 0 ? model->logit_scale.exp() : model->logit_scale.exp().detach();
+      loss = clip_loss(torch::cat(all_images), torch::cat(all_texts), scale);
+    }
+    (loss * loss_scale).backward();
+    total_loss = loss.item<double>();  // the same whole-batch value in every pass, up to rounding
+  }
+  return total_loss;
+}
+
+}  // namespace clipforge

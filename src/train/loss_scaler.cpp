@@ -1,0 +1,42 @@
+#include "train/loss_scaler.h"
+
+#include <torch/torch.h>
+
+namespace clipforge {
+
+LossScaler::LossScaler(bool enabled, double initial_scale, int growth_interval)
+    : enabled_(enabled), scale_(initial_scale), growth_interval_(growth_interval) {}
+
+bool LossScaler::unscale_and_check(const std::vector<torch::Tensor>& parameters) {
+  if (!enabled_) return true;
+  bool finite = true;
+  torch::NoGradGuard no_grad;
+  for (const auto& p : parameters) {
+    if (!p.grad().defined()) continue;
+    p.grad().div_(scale_);
+    if (finite && !torch::isfinite(p.grad()).all().item<bool>()) finite = false;
+  }
+  if (!finite) {
+    scale_ /= 2.0;
+    clean_steps_ = 0;
+  }
+  return finite;
+}
+
+void LossScaler::step_taken() {
+  if (!enabled_) return;
+  if (++clean_steps_ >= growth_interval_) {
+    scale_ *= 2.0;
+    clean_steps_ = 0;
+  }
+}
+
+nlohmann::json LossScaler::state() const { return {{"scale", scale_}, {"clean_steps", clean_steps_}}; }
+
+void LossScaler::restore(const nlohmann::json& state) {
+  if (state.is_null()) return;
+  scale_ = state.at("scale").get<double>();
+  clean_steps_ = state.at("clean_steps").get<int>();
+}
+
+}  // namespace clipforge
