@@ -9,6 +9,8 @@ PACKAGES=(
   libopenblas0-pthread   # without it LibTorch's matmuls run on the reference BLAS, ~47x slower
   libopencv-dev nlohmann-json3-dev libcli11-dev catch2
   libpcre2-dev libicu-dev zlib1g-dev
+  python3-torch          # only for the tests that launch ranks with torchrun
+  libarchive-dev libjpeg-dev   # shard reading/writing; direct JPEG decoding in the data loader
 )
 
 missing=()

@@ -23,5 +23,11 @@ void register_bench_model(CLI::App& bench);
 void register_bench_tokenizer(CLI::App& bench);
 void register_tokenize(CLI::App& app);
 void register_tokenizer(CLI::App& app);
+void register_train(CLI::App& app);
+void register_plot(CLI::App& app);
+void register_datasets(CLI::App& app);
+void register_shards(CLI::App& app);
+void register_preprocess(CLI::App& app);
+void register_bench_data(CLI::App& bench);
 
 }  // namespace clipforge::cli

@@ -32,10 +32,16 @@ int main(int argc, char** argv) {
   cli::register_convert(app);
   cli::register_tokenize(app);
   cli::register_tokenizer(app);
+  cli::register_shards(app);
+  cli::register_preprocess(app);
+  cli::register_datasets(app);
+  cli::register_train(app);
+  cli::register_plot(app);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
   bench->require_subcommand(1);
   cli::register_bench_model(*bench);
   cli::register_bench_tokenizer(*bench);
+  cli::register_bench_data(*bench);
 
   try {
     app.parse(argc, argv);

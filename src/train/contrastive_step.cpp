@@ -3,6 +3,8 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
+#include "dist/gradient_sync.h"
+#include "dist/process_group.h"
 #include "train/loss.h"
 
 namespace clipforge {
@@ -41,10 +43,27 @@ torch::Tensor normalized(const torch::Tensor& x) {
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 
+// Every rank's rows in rank order, this rank's being `local` itself.
+torch::Tensor gather(const torch::Tensor& local, DistGroup& group, bool with_grad) {
+  if (with_grad) return group.all_gather_with_grad(local);
+  torch::Tensor all = group.all_gather(local);
+  const int64_t rows = local.size(0), offset = group.rank() * rows;
+  return torch::cat({all.narrow(0, 0, offset), local, all.narrow(0, offset + rows, all.size(0) - offset - rows)});
+}
+
+// The loss of `image_features` / `text_features` (this rank's rows) against the global batch.
+torch::Tensor global_batch_loss(const torch::Tensor& image_features, const torch::Tensor& text_features,
+                                const torch::Tensor& scale, const StepDistribution& d) {
+  if (d.group == nullptr) return clip_loss(image_features, text_features, scale);
+  return clip_loss(image_features, text_features, scale, gather(image_features, *d.group, d.gather_with_grad),
+                   gather(text_features, *d.group, d.gather_with_grad), d.group->rank() * image_features.size(0));
+}
+
 }  // namespace
 
 double contrastive_backward(CLIP& model, const std::vector<torch::Tensor>& images,
-                            const std::vector<torch::Tensor>& tokens, Precision precision, double loss_scale) {
+                            const std::vector<torch::Tensor>& tokens, Precision precision, double loss_scale,
+                            const StepDistribution& distribution) {
   TORCH_CHECK(!images.empty() && images.size() == tokens.size(), "contrastive_backward: mismatched micro-batches");
   const bool cuda = images[0].is_cuda();
   if (images.size() == 1) {
@@ -52,8 +71,9 @@ double contrastive_backward(CLIP& model, const std::vector<torch::Tensor>& image
     {
       AutocastScope autocast(precision, cuda);
       auto [image_features, text_features, scale] = model->forward(images[0], tokens[0]);
-      loss = clip_loss(image_features, text_features, scale);
+      loss = global_batch_loss(image_features, text_features, scale, distribution);
     }
+    if (distribution.sync) distribution.sync->arm();
     (loss * loss_scale).backward();
     return loss.item<double>();
   }
@@ -70,17 +90,17 @@ double contrastive_backward(CLIP& model, const std::vector<torch::Tensor>& image
   }
   double total_loss = 0;
   for (size_t j = 0; j < images.size(); ++j) {
+    const bool last = j + 1 == images.size();
     torch::Tensor loss;
     {
       AutocastScope autocast(precision, cuda);
-      torch::Tensor image_features = normalized(model->encode_image(images[j]));
-      torch::Tensor text_features = normalized(model->encode_text(tokens[j]));
       std::vector<torch::Tensor> all_images = cached_images, all_texts = cached_texts;
-      all_images[j] = image_features;
-      all_texts[j] = text_features;
-      torch::Tensor scale = j == 0 ? model->logit_scale.exp() : model->logit_scale.exp().detach();
-      loss = clip_loss(torch::cat(all_images), torch::cat(all_texts), scale);
+      all_images[j] = normalized(model->encode_image(images[j]));
+      all_texts[j] = normalized(model->encode_text(tokens[j]));
+      torch::Tensor scale = last ? model->logit_scale.exp() : model->logit_scale.exp().detach();
+      loss = global_batch_loss(torch::cat(all_images), torch::cat(all_texts), scale, distribution);
     }
+    if (last && distribution.sync) distribution.sync->arm();
     (loss * loss_scale).backward();
     total_loss = loss.item<double>();  // the same whole-batch value in every pass, up to rounding
   }

@@ -41,6 +41,8 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string device = "cpu";
   int max_bad_steps = 5;           // consecutive non-finite losses before the run stops
+  double dist_timeout = 1800;      // seconds a collective may wait for the other ranks
+  bool gather_with_grad = true;    // false: gathered features carry no gradient (comparison only)
 
   // run folder, checkpoints, logging
   std::string logs = "runs";

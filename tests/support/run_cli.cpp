@@ -1,6 +1,7 @@
 #include "support/run_cli.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -35,5 +36,48 @@ CliResult run_cli(const std::string& args, const std::string& stdin_text) {
   result.err = slurp(base + ".err");
   return result;
 }
+
+}  // namespace clipforge::testing
+
+namespace clipforge::testing {
+
+BackgroundCli start_cli(const std::string& env, const std::string& args) {
+  static int counter = 0;
+  const std::string base = temp_dir() + "/bg" + std::to_string(counter++);
+  BackgroundCli p;
+  p.out_path = base + ".out";
+  p.err_path = base + ".err";
+  p.rc_path = base + ".rc";
+  const std::string pid_path = base + ".pid";
+  // A script file, so `args` may quote freely: it records clipforge's pid, waits for it and
+  // records its status.
+  {
+    std::ofstream script(base + ".sh");
+    script << env << " " << CLIPFORGE_BIN << " " << args << " >" << p.out_path << " 2>" << p.err_path
+           << " </dev/null &\necho $! >" << pid_path << "\nwait $!\necho $? >" << p.rc_path << ".tmp\nmv "
+           << p.rc_path << ".tmp " << p.rc_path << "\n";
+  }
+  const std::string command = "sh " + base + ".sh >/dev/null 2>&1 &";
+  std::system(command.c_str());
+  for (int i = 0; i < 500 && p.pid < 0; ++i) {
+    std::ifstream in(pid_path);
+    int pid = -1;
+    if (in >> pid) p.pid = pid;
+    else ::usleep(10000);
+  }
+  return p;
+}
+
+int BackgroundCli::wait(double timeout_s) const {
+  for (double waited = 0; waited < timeout_s; waited += 0.05) {
+    std::ifstream in(rc_path);
+    int rc = -1;
+    if (in >> rc) return rc;
+    ::usleep(50000);
+  }
+  return -1;
+}
+
+std::string BackgroundCli::err() const { return slurp(err_path); }
 
 }  // namespace clipforge::testing

@@ -15,3 +15,20 @@ struct CliResult {
 CliResult run_cli(const std::string& args, const std::string& stdin_text = "");
 
 }  // namespace clipforge::testing
+
+namespace clipforge::testing {
+
+// A clipforge process running in the background, started through the shell so `env` (e.g.
+// "RANK=1 WORLD_SIZE=2") can prefix it. Its stdout/stderr go to files.
+struct BackgroundCli {
+  int pid = -1;  // clipforge's own pid
+  std::string out_path, err_path, rc_path;
+
+  // Exit status once it ended, or -1 if it is still running after `timeout_s` seconds.
+  int wait(double timeout_s) const;
+  std::string err() const;
+};
+
+BackgroundCli start_cli(const std::string& env, const std::string& args);
+
+}  // namespace clipforge::testing

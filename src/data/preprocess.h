@@ -1,0 +1,24 @@
+// `clipforge preprocess`: one image through the eval transform, written as the model's input
+// tensor (.npy, float32 [3, size, size]) and optionally as the crop itself (PNG), for comparing
+// with other implementations.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace clipforge::data {
+
+struct Preprocessed {
+  int size = 0;
+  std::vector<std::uint8_t> crop;  // [3, size, size] RGB
+  std::vector<float> tensor;       // the same, normalised
+};
+
+// Throws input_error when the file cannot be read or decoded.
+Preprocessed preprocess_file(const std::string& image_path, int size);
+
+// Writes `npy_path` (and `png_path` unless empty). Throws runtime_error on write failures.
+void write_preprocessed(const Preprocessed& result, const std::string& npy_path, const std::string& png_path);
+
+}  // namespace clipforge::data

@@ -1,0 +1,53 @@
+// One shard as a stream of samples. For tar shards, consecutive members that share a key (the
+// member path up to the first dot of its file name, WebDataset's rule) form one sample: the
+// image from jpg/jpeg/png/webp/bmp, the caption from txt, the metadata from json; other members
+// are ignored. For CSV rows, the image file is read from disk.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "data/shard_list.h"
+#include "data/skip_stats.h"
+#include "data/tar_reader.h"
+
+namespace clipforge::data {
+
+struct RawSample {
+  std::string key;
+  std::string image;        // encoded bytes
+  bool has_image = false;
+  std::string caption;
+  bool has_caption = false;
+  std::string json;         // the raw json member, "" if none
+  bool unsafe_path = false; // a member path was absolute or contained ".."
+};
+
+// "dir/abc.def.jpg" -> key "dir/abc", extension "def.jpg".
+void split_member_name(const std::string& name, std::string& key, std::string& extension);
+
+// Why a sample cannot be used, judged without decoding its image; nullopt when it looks usable.
+// Fills the caption from the json member's "caption" string when there is no txt member.
+std::optional<SkipReason> check_sample(RawSample& sample);
+
+class SampleReader {
+ public:
+  // Opens the shard; throws ShardError when it cannot be read at all.
+  explicit SampleReader(const ShardSpec& shard);
+  // The next sample; false at the end. Throws ShardError when the rest of the shard is unreadable
+  // (the samples already returned stay valid).
+  bool next(RawSample& sample);
+
+ private:
+  bool next_tar(RawSample& sample);
+  bool next_csv(RawSample& sample);
+
+  const ShardSpec& shard_;
+  std::unique_ptr<TarReader> tar_;
+  TarMember member_;
+  bool have_member_ = false;  // member_ holds the first member of the next sample
+  std::size_t row_ = 0;
+};
+
+}  // namespace clipforge::data

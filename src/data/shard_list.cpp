@@ -1,0 +1,138 @@
+#include "data/shard_list.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/error.h"
+
+namespace clipforge::data {
+namespace {
+
+// Index of the '}' closing the '{' at `open`, or npos.
+std::size_t matching_brace(const std::string& s, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < s.size(); ++i) {
+    if (s[i] == '{') ++depth;
+    if (s[i] == '}' && --depth == 0) return i;
+  }
+  return std::string::npos;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// "007..010" -> {"007", "008", "009", "010"}; false when `body` is not a numeric range.
+bool expand_range(const std::string& body, std::vector<std::string>& out) {
+  const std::size_t dots = body.find("..");
+  if (dots == std::string::npos) return false;
+  const std::string lo = body.substr(0, dots), hi = body.substr(dots + 2);
+  if (!all_digits(lo) || !all_digits(hi) || lo.size() > 18 || hi.size() > 18) return false;
+  const bool padded = (lo.size() > 1 && lo[0] == '0') || (hi.size() > 1 && hi[0] == '0');
+  const std::size_t width = padded ? std::max(lo.size(), hi.size()) : 0;
+  const long long a = std::stoll(lo), b = std::stoll(hi);
+  const long long step = a <= b ? 1 : -1;
+  for (long long v = a;; v += step) {
+    std::string text = std::to_string(v);
+    if (text.size() < width) text.insert(0, width - text.size(), '0');
+    out.push_back(text);
+    if (v == b) break;
+  }
+  return true;
+}
+
+// Top-level comma split of a brace body ("a,{b,c},d" -> "a", "{b,c}", "d").
+std::vector<std::string> split_alternatives(const std::string& body) {
+  std::vector<std::string> parts(1);
+  int depth = 0;
+  for (char c : body) {
+    if (c == ',' && depth == 0) {
+      parts.emplace_back();
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}') --depth;
+    parts.back() += c;
+  }
+  return parts;
+}
+
+std::vector<std::string> split_sources(const std::string& urls) {
+  std::vector<std::string> sources;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = urls.find("::", start);
+    sources.push_back(urls.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+  return sources;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> expand_braces(const std::string& pattern) {
+  const std::size_t open = pattern.find('{');
+  if (open == std::string::npos) {
+    if (pattern.find('}') != std::string::npos) throw usage_error("shard list '" + pattern + "': unbalanced '}'");
+    return {pattern};
+  }
+  const std::size_t close = matching_brace(pattern, open);
+  if (close == std::string::npos) throw usage_error("shard list '" + pattern + "': unbalanced '{'");
+  const std::string prefix = pattern.substr(0, open);
+  const std::string body = pattern.substr(open + 1, close - open - 1);
+  const std::string suffix = pattern.substr(close + 1);
+
+  std::vector<std::string> alternatives;
+  if (!expand_range(body, alternatives)) {
+    for (const std::string& part : split_alternatives(body)) {
+      for (std::string& expanded : expand_braces(part)) alternatives.push_back(std::move(expanded));
+    }
+  }
+  std::vector<std::string> result;
+  const std::vector<std::string> tails = expand_braces(suffix);
+  for (const std::string& alternative : alternatives) {
+    for (const std::string& tail : tails) result.push_back(prefix + alternative + tail);
+  }
+  return result;
+}
+
+std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
+  std::vector<ShardSpec> shards;
+  for (const std::string& source : split_sources(urls)) {
+    if (source.empty()) continue;
+    for (const std::string& url : expand_braces(source)) {
+      ShardSpec spec;
+      if (url.rfind("pipe:", 0) == 0) {
+        spec.kind = ShardSpec::Kind::kPipe;
+        spec.location = url.substr(5);
+        spec.name = url;
+        shards.push_back(std::move(spec));
+      } else if (ends_with(url, ".csv")) {
+        auto table = std::make_shared<const CsvTable>(read_csv_table(url));
+        for (std::size_t first = 0; first < table->rows.size(); first += kCsvChunkRows) {
+          ShardSpec chunk;
+          chunk.kind = ShardSpec::Kind::kCsvRows;
+          chunk.location = url;
+          chunk.csv = table;
+          chunk.first_row = first;
+          chunk.end_row = std::min(first + kCsvChunkRows, table->rows.size());
+          chunk.name = url + "[rows " + std::to_string(first + 1) + "-" + std::to_string(chunk.end_row) + "]";
+          shards.push_back(std::move(chunk));
+        }
+      } else {
+        spec.location = url;
+        spec.name = url;
+        shards.push_back(std::move(spec));
+      }
+    }
+  }
+  if (shards.empty()) throw usage_error("shard list '" + urls + "' names no shards");
+  return shards;
+}
+
+}  // namespace clipforge::data

@@ -1,0 +1,55 @@
+// Streams the regular-file members of one tar shard (plain, .gz, .zst, ...: libarchive detects
+// the compression) from a file or from a command's stdout, in memory: nothing is ever extracted,
+// so member names are only strings and absolute or ".." paths cannot write anywhere.
+#pragma once
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "data/skip_stats.h"
+
+struct archive;
+
+namespace clipforge::data {
+
+// The rest of a shard cannot be read: missing file, truncated or corrupt archive, failing
+// command. The loader counts it under `reason` and moves on to the next shard.
+class ShardError : public std::runtime_error {
+ public:
+  ShardError(SkipReason reason, const std::string& message) : std::runtime_error(message), reason_(reason) {}
+  SkipReason reason() const { return reason_; }
+
+ private:
+  SkipReason reason_;
+};
+
+struct TarMember {
+  std::string name;
+  std::string data;
+};
+
+class TarReader {
+ public:
+  // `command` true: `source` is run with /bin/sh and its stdout read. Throws ShardError.
+  TarReader(const std::string& source, bool command);
+  ~TarReader();
+  TarReader(const TarReader&) = delete;
+  TarReader& operator=(const TarReader&) = delete;
+
+  // The next regular file; false at the end of the archive. Throws ShardError.
+  bool next(TarMember& member);
+
+ private:
+  [[noreturn]] void fail_archive();
+  // Exit status of the command (0 for files); waits for it.
+  int close_pipe();
+
+  std::string source_;
+  bool command_;
+  archive* archive_ = nullptr;
+  std::FILE* pipe_ = nullptr;
+  bool ended_ = false;
+};
+
+}  // namespace clipforge::data

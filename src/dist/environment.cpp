@@ -1,0 +1,55 @@
+#include "dist/environment.h"
+
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace clipforge {
+namespace {
+
+const char* env(const char* name) { return std::getenv(name); }
+
+int int_variable(const char* name, int min_value) {
+  const char* text = env(name);
+  if (text == nullptr) throw usage_error("environment variable " + std::string(name) + " is not set");
+  try {
+    size_t used = 0;
+    const int value = std::stoi(text, &used);
+    if (used != std::string(text).size() || value < min_value) throw std::invalid_argument(text);
+    return value;
+  } catch (const std::exception&) {
+    throw usage_error("environment variable " + std::string(name) + "='" + text + "' is not a valid number");
+  }
+}
+
+}  // namespace
+
+DistEnvironment read_dist_environment() {
+  DistEnvironment e;
+  if (env("RANK") && env("WORLD_SIZE")) {
+    e.launcher = "torchrun";
+    e.rank = int_variable("RANK", 0);
+    e.world_size = int_variable("WORLD_SIZE", 1);
+    e.local_rank = env("LOCAL_RANK") ? int_variable("LOCAL_RANK", 0) : 0;
+  } else if (env("SLURM_PROCID") && env("SLURM_NTASKS")) {
+    e.launcher = "slurm";
+    e.rank = int_variable("SLURM_PROCID", 0);
+    e.world_size = int_variable("SLURM_NTASKS", 1);
+    e.local_rank = env("SLURM_LOCALID") ? int_variable("SLURM_LOCALID", 0) : 0;
+  } else {
+    return e;
+  }
+  if (e.rank >= e.world_size)
+    throw usage_error("rank " + std::to_string(e.rank) + " is not below the world size " + std::to_string(e.world_size));
+  if (!e.distributed()) return e;
+  if (!env("MASTER_ADDR")) throw usage_error("environment variable MASTER_ADDR is not set (the address of rank 0)");
+  e.master_addr = env("MASTER_ADDR");
+  e.master_port = int_variable("MASTER_PORT", 1);
+  if (e.master_port > 65535) throw usage_error("MASTER_PORT " + std::to_string(e.master_port) + " is not a TCP port");
+  const char* agent = env("TORCHELASTIC_USE_AGENT_STORE");
+  e.agent_store = agent && std::string(agent) == "True";
+  if (env("TORCHELASTIC_RESTART_COUNT")) e.restart_count = int_variable("TORCHELASTIC_RESTART_COUNT", 0);
+  return e;
+}
+
+}  // namespace clipforge

@@ -1,0 +1,185 @@
+#include "dist/process_group.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include "core/error.h"
+
+namespace clipforge {
+namespace {
+
+bool is_loopback(const std::string& address) { return address == "localhost" || address.rfind("127.", 0) == 0; }
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+class GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& local, DistGroup* group) {
+    ctx->saved_data["group"] = reinterpret_cast<int64_t>(group);
+    ctx->saved_data["rows"] = local.size(0);
+    return group->all_gather(local);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    auto* group = reinterpret_cast<DistGroup*>(ctx->saved_data["group"].toInt());
+    const int64_t rows = ctx->saved_data["rows"].toInt();
+    // Every rank's loss touched this rank's rows: their gradients add up.
+    std::vector<torch::Tensor> grad = {grad_output[0].contiguous()};
+    try {
+      group->group().allreduce(grad)->wait();
+    } catch (const std::exception& e) {
+      group->fail("gradient all-reduce of gathered features", e);
+    }
+    return {grad[0].narrow(0, group->rank() * rows, rows), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+DistGroup::DistGroup(DistEnvironment env, c10::intrusive_ptr<c10d::Store> store,
+                     c10::intrusive_ptr<c10d::ProcessGroup> group)
+    : env_(std::move(env)), store_(std::move(store)), group_(std::move(group)) {
+  // A counter each rank bumps every second: when a collective fails, the ranks whose counter
+  // stood still are the ones that died or hung.
+  heartbeat_ = std::thread([this] {
+    const std::string key = "clipforge/heartbeat/" + std::to_string(env_.rank);
+    while (!stop_) {
+      try {
+        store_->add(key, 1);
+      } catch (const std::exception&) {
+        return;  // the store is gone (rank 0 ended); the next collective reports it
+      }
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
+DistGroup::~DistGroup() {
+  stop_ = true;
+  if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+std::unique_ptr<DistGroup> DistGroup::create(const DistEnvironment& env, std::chrono::milliseconds timeout,
+                                             const c10::Device& device) {
+  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(env.master_port);
+    options.isServer = env.rank == 0 && !env.agent_store;
+    options.numWorkers = env.world_size;
+    options.waitWorkers = false;
+    options.timeout = timeout;
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    if (env.agent_store) {
+      store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(env.restart_count), tcp);
+    } else {
+      store = tcp;
+    }
+  } catch (const std::exception& e) {
+    const std::string message = first_line(e.what());
+    if (env.rank == 0 && !env.agent_store && message.find("in use") != std::string::npos)
+      throw runtime_error("rank 0 cannot host the rendezvous store: MASTER_PORT " + where + " is already in use");
+    throw runtime_error("rank " + std::to_string(env.rank) + " cannot reach the rendezvous store at MASTER_ADDR:MASTER_PORT " +
+                        where + " (" + message + ")");
+  }
+
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  try {
+    if (device.is_cuda()) {
+#ifdef USE_C10D_NCCL
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, options);
+#else
+      throw usage_error("this LibTorch has no NCCL: distributed CUDA training needs a CUDA build of LibTorch");
+#endif
+    } else {
+      auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+      options->devices.push_back(is_loopback(env.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                              : c10d::ProcessGroupGloo::createDefaultDevice());
+      options->threads = 2;
+      group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
+    }
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw runtime_error("rank " + std::to_string(env.rank) + ": process group setup through " + where +
+                        " failed within the timeout (" + first_line(e.what()) + ")");
+  }
+  return std::unique_ptr<DistGroup>(new DistGroup(env, store, group));
+}
+
+void DistGroup::fail(const std::string& what, const std::exception& cause) {
+  std::string silent;
+  try {
+    std::vector<int64_t> before(env_.world_size), after(env_.world_size);
+    for (int r = 0; r < env_.world_size; ++r) before[r] = store_->add("clipforge/heartbeat/" + std::to_string(r), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    for (int r = 0; r < env_.world_size; ++r) {
+      after[r] = store_->add("clipforge/heartbeat/" + std::to_string(r), 0);
+      if (after[r] == before[r] && r != env_.rank) silent += (silent.empty() ? "" : ", ") + std::to_string(r);
+    }
+  } catch (const std::exception&) {
+    silent = "0 (the store host)";
+  }
+  throw runtime_error("rank " + std::to_string(env_.rank) + ": " + what + " failed" +
+                      (silent.empty() ? "" : ": rank " + silent + " stopped responding") + " (" +
+                      first_line(cause.what()) + ")");
+}
+
+void DistGroup::broadcast_from_rank0(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  try {
+    for (auto& t : module.parameters()) {
+      std::vector<torch::Tensor> tensors = {t.data()};
+      group_->broadcast(tensors)->wait();
+    }
+    for (auto& t : module.buffers()) {
+      std::vector<torch::Tensor> tensors = {t};
+      group_->broadcast(tensors)->wait();
+    }
+  } catch (const std::exception& e) {
+    fail("broadcast of rank 0's parameters", e);
+  }
+}
+
+torch::Tensor DistGroup::all_gather(const torch::Tensor& local) {
+  std::vector<torch::Tensor> input = {local.detach().contiguous()};
+  std::vector<std::vector<torch::Tensor>> output(1);
+  for (int r = 0; r < env_.world_size; ++r) output[0].push_back(torch::empty_like(input[0]));
+  try {
+    group_->allgather(output, input)->wait();
+  } catch (const std::exception& e) {
+    fail("all-gather of features", e);
+  }
+  return torch::cat(output[0]);
+}
+
+torch::Tensor DistGroup::all_gather_with_grad(const torch::Tensor& local) { return GatherWithGrad::apply(local, this); }
+
+double DistGroup::all_reduce_sum(double value) {
+  std::vector<torch::Tensor> t = {torch::tensor(value, torch::kDouble)};
+  try {
+    group_->allreduce(t)->wait();
+  } catch (const std::exception& e) {
+    fail("all-reduce", e);
+  }
+  return t[0].item<double>();
+}
+
+void DistGroup::barrier() {
+  try {
+    group_->barrier()->wait();
+  } catch (const std::exception& e) {
+    fail("barrier", e);
+  }
+}
+
+}  // namespace clipforge

@@ -1,0 +1,386 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "data/loader.h"
+#include "dist/environment.h"
+#include "dist/gradient_sync.h"
+#include "dist/process_group.h"
+#include "eval/zeroshot.h"
+#include "model/load.h"
+#include "model/runtime.h"
+#include "train/batch_tensors.h"
+#include "train/checkpoint.h"
+#include "train/contrastive_step.h"
+#include "train/evaluate.h"
+#include "train/loss_scaler.h"
+#include "train/run_log.h"
+#include "train/vocab_bootstrap.h"
+
+namespace clipforge {
+namespace fs = std::filesystem;
+
+std::vector<std::string> read_list_argument(const std::string& value) {
+  std::vector<std::string> items;
+  std::string line;
+  if (file_exists(value)) {
+    std::istringstream in(read_file(value));
+    while (std::getline(in, line))
+      if (line.find_first_not_of(" \t\r") != std::string::npos) items.push_back(line.substr(0, line.find_last_not_of(" \t\r") + 1));
+    return items;
+  }
+  std::istringstream in(value);
+  while (std::getline(in, line, ',')) items.push_back(line);
+  return items;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string default_run_name(const std::string& model) {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y_%m_%d-%H_%M_%S", std::localtime(&now));
+  return std::string(stamp) + "-model_" + fs::path(model).stem().string();
+}
+
+std::string format_duration(double seconds) {
+  const long s = static_cast<long>(seconds);
+  char out[32];
+  std::snprintf(out, sizeof out, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return out;
+}
+
+nlohmann::json params_json(const TrainConfig& c, const std::string& vocab, const ModelConfig& model) {
+  const char* schedules[] = {"cosine", "const", "const-cooldown"};
+  const char* precisions[] = {"fp32", "bf16", "amp"};
+  return {{"model", c.model}, {"model_config", model_config_to_json(model)}, {"pretrained", c.pretrained},
+          {"train_data", c.train_data}, {"train_num_samples", c.train_num_samples}, {"val_data", c.val_data},
+          {"vocab", vocab}, {"batch_size", c.batch_size}, {"epochs", c.epochs}, {"max_steps", c.max_steps},
+          {"lr", c.optimizer.lr}, {"wd", c.optimizer.weight_decay}, {"beta1", c.optimizer.beta1},
+          {"beta2", c.optimizer.beta2}, {"eps", c.optimizer.eps}, {"warmup", c.warmup},
+          {"lr_scheduler", schedules[static_cast<int>(c.schedule)]}, {"epochs_cooldown", c.epochs_cooldown},
+          {"lr_cooldown_power", c.lr_cooldown_power}, {"lr_cooldown_end", c.lr_cooldown_end},
+          {"grad_clip_norm", c.grad_clip_norm}, {"accum_freq", c.accum_freq},
+          {"precision", precisions[static_cast<int>(c.precision)]}, {"lock_image", c.lock_image},
+          {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device},
+          {"workers", c.workers}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
+          {"save_every_steps", c.save_every_steps}, {"keep_last", c.keep_last}, {"val_frequency", c.val_frequency},
+          {"zeroshot_classes", c.zeroshot_classes}, {"zeroshot_templates", c.zeroshot_templates},
+          {"runtime", runtime_description()}};
+}
+
+// Train mode for the trainable parts; a locked image tower stays in eval mode so its BatchNorm
+// statistics stay frozen too (OpenCLIP's --lock-image).
+void set_training(CLIP& model, bool lock_image) {
+  model->train();
+  if (lock_image) {
+    if (model->visual_vit) model->visual_vit->eval();
+    if (model->visual_resnet) model->visual_resnet->eval();
+  }
+}
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainConfig& c) : c_(c), env_(read_dist_environment()), device_(torch::kCPU) {
+    // One process per device: LOCAL_RANK picks the GPU.
+    device_ = parse_device(env_.distributed() && c.device == "cuda" ? "cuda:" + std::to_string(env_.local_rank) : c.device);
+  }
+
+  nlohmann::json run();
+
+ private:
+  void setup();
+  bool train_one_step(int64_t epoch);  // false at the end of the epoch's data
+  void save(int64_t epoch_of_next_batch);
+  void maybe_evaluate(int64_t epoch, bool last);
+  void log_step(double loss, double lr, int64_t epoch);
+
+  bool main_rank() const { return env_.rank == 0; }
+
+  TrainConfig c_;
+  DistEnvironment env_;
+  c10::Device device_;
+  std::unique_ptr<DistGroup> group_;
+  std::unique_ptr<GradientSync> sync_;
+  std::string run_dir_;
+  ModelConfig config_;
+  CLIP model_{nullptr};
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::unique_ptr<data::Loader> train_loader_, val_loader_;
+  NamedOptimizer optimizer_;
+  std::unique_ptr<CheckpointStore> store_;
+  std::unique_ptr<RunLog> log_;
+  std::unique_ptr<LossScaler> scaler_;
+  EvalInputs eval_inputs_;
+  ScheduleConfig schedule_;
+  int64_t steps_per_epoch_ = 0;
+  int64_t step_ = 0;
+  int64_t start_epoch_ = 0;
+  bool resumed_mid_epoch_ = false;
+  int64_t last_saved_step_ = -1;
+  int bad_steps_in_a_row_ = 0;
+  int64_t nonfinite_steps_ = 0;
+  double last_loss_ = NAN;
+  nlohmann::json last_eval_;
+  // Throughput over the current logging interval.
+  Clock::time_point interval_start_ = Clock::now();
+  int64_t interval_samples_ = 0;
+  double interval_data_s_ = 0, interval_compute_s_ = 0;
+  Clock::time_point run_start_ = Clock::now();
+};
+
+void Trainer::setup() {
+  torch::manual_seed(c_.seed);
+  if (env_.distributed()) {
+    group_ = DistGroup::create(env_, std::chrono::milliseconds(static_cast<int64_t>(c_.dist_timeout * 1000)), device_);
+    // Every rank must agree on the run folder: rank 0's name wins when none was given.
+    if (c_.name.empty()) throw usage_error("distributed runs need --name (every rank writes to the same run folder)");
+  }
+  run_dir_ = c_.logs + "/" + (c_.name.empty() ? default_run_name(c_.model) : c_.name);
+  fs::create_directories(run_dir_);
+  store_ = std::make_unique<CheckpointStore>(run_dir_ + "/checkpoints", c_.keep_last);
+  const std::optional<std::string> latest = c_.resume == "latest" ? store_->latest() : std::nullopt;
+  if (!c_.resume.empty() && !latest) std::cerr << "clipforge: no checkpoint in " << run_dir_ << " yet: starting fresh\n";
+  if (c_.resume.empty() && store_->latest())
+    throw usage_error(run_dir_ + " already holds checkpoints: pass --resume latest or another --name");
+  if (group_) group_->barrier();  // rank 0 checked the folder before anyone writes to it
+
+  LoadedModel loaded = load_model({c_.model, latest ? "" : c_.pretrained});
+  config_ = loaded.config;
+  model_ = loaded.model;
+  // Rank 0 prepares (or trains) the run's vocabulary; the others read what it wrote.
+  std::string vocab;
+  if (main_rank()) vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size);
+  if (group_) group_->barrier();
+  if (!main_rank()) vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size);
+  tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::from_file(vocab));
+  if (static_cast<int>(tokenizer_->vocabulary().size()) > config_.text.vocab_size)
+    throw mismatch_error(vocab + ": " + std::to_string(tokenizer_->vocabulary().size()) +
+                         " ids do not fit the model's vocab_size " + std::to_string(config_.text.vocab_size));
+  if (main_rank()) write_file_atomic(run_dir_ + "/params.json", params_json(c_, vocab, config_).dump(2) + "\n");
+
+  model_->to(device_);
+  if (c_.lock_image)
+    for (auto& p : (model_->visual_vit ? model_->visual_vit->parameters() : model_->visual_resnet->parameters()))
+      p.requires_grad_(false);
+  model_->set_grad_checkpointing(c_.grad_checkpointing);
+  set_training(model_, c_.lock_image);
+
+  data::LoaderConfig train_cfg;
+  train_cfg.urls = c_.train_data;
+  train_cfg.image_size = config_.vision.image_size;
+  train_cfg.scale_min = c_.scale_min;
+  train_cfg.scale_max = c_.scale_max;
+  train_cfg.batch_size = c_.batch_size;
+  train_cfg.workers = c_.workers;
+  train_cfg.seed = c_.seed;
+  train_cfg.num_samples = c_.train_num_samples;
+  train_cfg.rank = env_.rank;
+  train_cfg.world_size = env_.world_size;
+  train_cfg.tokenizer = tokenizer_.get();
+  train_cfg.context_length = config_.text.context_length;
+  train_loader_ = std::make_unique<data::Loader>(train_cfg);
+  if (!c_.val_data.empty()) {
+    data::LoaderConfig val_cfg = train_cfg;
+    val_cfg.urls = c_.val_data;
+    val_cfg.train = false;
+    val_cfg.shuffle_buffer = 0;
+    val_cfg.drop_last = false;
+    val_cfg.num_samples = 0;
+    val_cfg.rank = 0;  // rank 0 evaluates the whole validation set alone
+    val_cfg.world_size = 1;
+    val_loader_ = std::make_unique<data::Loader>(val_cfg);
+  }
+  if (!c_.zeroshot_classes.empty()) {
+    eval_inputs_.classes = read_list_argument(c_.zeroshot_classes);
+    eval_inputs_.templates = file_exists(c_.zeroshot_templates) || c_.zeroshot_templates.find("{}") != std::string::npos
+                                 ? read_list_argument(c_.zeroshot_templates)
+                                 : builtin_templates(c_.zeroshot_templates);
+    validate_zeroshot_inputs(eval_inputs_.classes, eval_inputs_.templates);
+  }
+
+  steps_per_epoch_ = train_loader_->batches_per_epoch() / c_.accum_freq;
+  if (steps_per_epoch_ < 1)
+    throw usage_error("--train-data holds fewer than batch-size x accum-freq samples: no full step per epoch");
+  schedule_.kind = c_.schedule;
+  schedule_.base_lr = c_.optimizer.lr;
+  schedule_.warmup_steps = c_.warmup;
+  schedule_.total_steps = steps_per_epoch_ * c_.epochs;
+  schedule_.cooldown_steps = static_cast<int64_t>(c_.epochs_cooldown * steps_per_epoch_);
+  schedule_.cooldown_power = c_.lr_cooldown_power;
+  schedule_.cooldown_end_lr = c_.lr_cooldown_end;
+
+  optimizer_ = make_adamw(*model_, c_.optimizer);
+  if (group_) {
+    group_->broadcast_from_rank0(*model_);
+    sync_ = std::make_unique<GradientSync>(*group_, optimizer_.parameters);
+  }
+  scaler_ = std::make_unique<LossScaler>(c_.precision == Precision::kAmp);
+  if (latest) {
+    TrainingState state = store_->load(*latest, model_, optimizer_);
+    step_ = state.step;
+    start_epoch_ = state.epoch;
+    last_saved_step_ = step_;
+    scaler_->restore(state.extra.value("scaler", nlohmann::json()));
+    nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
+    const data::LoaderState loader_state = data::LoaderState::from_json(state.loader);
+    if (loader_state.epoch == start_epoch_) {
+      train_loader_->restore(loader_state);
+      resumed_mid_epoch_ = true;
+    }
+  }
+  log_ = std::make_unique<RunLog>(run_dir_, latest ? step_ : -1, main_rank());
+  log_->message("clipforge: run folder " + run_dir_ + "; data plan " + train_loader_->plan().dump());
+  if (latest)
+    log_->message("clipforge: resumed " + *latest + " (step " + std::to_string(step_) + ", epoch " +
+                  std::to_string(start_epoch_) + ")");
+}
+
+bool Trainer::train_one_step(int64_t epoch) {
+  auto data_start = Clock::now();
+  std::vector<torch::Tensor> images, tokens;
+  int64_t samples = 0;
+  for (int k = 0; k < c_.accum_freq; ++k) {
+    auto batch = train_loader_->next();
+    if (!batch) return false;  // an incomplete accumulation group at the end of an epoch is dropped
+    BatchTensors t = to_tensors(*batch, config_.vision.image_size, config_.text.context_length, device_);
+    images.push_back(t.images);
+    tokens.push_back(t.tokens);
+    samples += batch->size;
+  }
+  auto compute_start = Clock::now();
+  const double lr = learning_rate_at(schedule_, step_);
+  set_learning_rate(*optimizer_.optimizer, lr);
+  optimizer_.optimizer->zero_grad();
+  double loss = contrastive_backward(model_, images, tokens, c_.precision, scaler_->scale(),
+                                     {group_.get(), sync_.get(), c_.gather_with_grad});
+  if (group_) {
+    sync_->finish();
+    // The mean of the ranks' losses is the global batch's loss; a non-finite one anywhere makes
+    // it non-finite everywhere, so every rank takes the same branch below.
+    loss = group_->all_reduce_sum(loss) / env_.world_size;
+  }
+  if (!std::isfinite(loss)) {
+    ++nonfinite_steps_;
+    optimizer_.optimizer->zero_grad();
+    log_->message("clipforge: warning: non-finite loss at step " + std::to_string(step_) + ": step skipped");
+    if (++bad_steps_in_a_row_ >= c_.max_bad_steps) {
+      const auto latest = store_->latest();
+      throw runtime_error(std::to_string(bad_steps_in_a_row_) + " non-finite losses in a row at step " +
+                          std::to_string(step_) + ": stopping (last good checkpoint: " +
+                          (latest ? store_->weights_path(*latest) : std::string("none")) +
+                          "); try a lower --lr or --precision fp32");
+    }
+    return true;
+  }
+  bad_steps_in_a_row_ = 0;
+  if (scaler_->unscale_and_check(optimizer_.parameters)) {
+    if (c_.grad_clip_norm > 0) torch::nn::utils::clip_grad_norm_(optimizer_.parameters, c_.grad_clip_norm);
+    optimizer_.optimizer->step();
+    scaler_->step_taken();
+  }
+  {
+    // OpenCLIP's clamp: a temperature below 1/100 makes the logits explode.
+    torch::NoGradGuard no_grad;
+    model_->logit_scale.clamp_(0, std::log(100.0));
+  }
+  ++step_;
+  last_loss_ = loss;
+  interval_samples_ += samples * env_.world_size;
+  interval_data_s_ += std::chrono::duration<double>(compute_start - data_start).count();
+  interval_compute_s_ += std::chrono::duration<double>(Clock::now() - compute_start).count();
+  if (step_ % c_.log_every == 0) log_step(loss, lr, epoch);
+  if (c_.save_every_steps > 0 && step_ % c_.save_every_steps == 0) save(epoch);
+  return true;
+}
+
+void Trainer::log_step(double loss, double lr, int64_t epoch) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - interval_start_).count();
+  const double rate = interval_samples_ / std::max(seconds, 1e-9);
+  const double scale = model_->logit_scale.item<double>();
+  const int64_t total = c_.max_steps > 0 ? std::min(c_.max_steps, schedule_.total_steps) : schedule_.total_steps;
+  const double eta = (total - step_) * (interval_samples_ / std::max<int64_t>(1, c_.log_every)) / std::max(rate, 1e-9);
+  log_->metrics({{"step", step_}, {"epoch", epoch}, {"loss", loss}, {"lr", lr}, {"logit_scale", scale},
+                 {"comm_wait_s", sync_ ? sync_->last_wait_seconds() : 0.0},
+                 {"temperature", std::exp(-scale)}, {"samples_per_s", rate}, {"data_s", interval_data_s_},
+                 {"compute_s", interval_compute_s_}, {"skipped", train_loader_->skipped()},
+                 {"nonfinite_steps", nonfinite_steps_}, {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start_).count()}});
+  char line[256];
+  std::snprintf(line, sizeof line, "epoch %lld/%d step %lld/%lld loss %.4f lr %.2e T %.4f %.1f samples/s (data %.0f%%) eta %s",
+                static_cast<long long>(epoch + 1), c_.epochs, static_cast<long long>(step_), static_cast<long long>(total),
+                loss, lr, std::exp(-scale), rate, 100.0 * interval_data_s_ / std::max(seconds, 1e-9),
+                format_duration(eta).c_str());
+  log_->progress(line);
+  interval_start_ = Clock::now();
+  interval_samples_ = 0;
+  interval_data_s_ = interval_compute_s_ = 0;
+}
+
+void Trainer::save(int64_t epoch_of_next_batch) {
+  last_saved_step_ = step_;
+  if (!main_rank()) return;  // parameters are identical on every rank; one writer
+  TrainingState state;
+  state.step = step_;
+  state.epoch = epoch_of_next_batch;
+  state.loader = train_loader_->state().to_json();
+  state.extra = {{"scaler", scaler_->state()}, {"nonfinite_steps", nonfinite_steps_}};
+  store_->save(model_, optimizer_, state);
+}
+
+void Trainer::maybe_evaluate(int64_t epoch, bool last) {
+  if (!val_loader_ || !main_rank() || !(last || (epoch + 1) % c_.val_frequency == 0)) return;
+  last_eval_ = evaluate(model_, *val_loader_, *tokenizer_, eval_inputs_, device_);
+  set_training(model_, c_.lock_image);
+  log_->metrics({{"step", step_}, {"epoch", epoch + 1}, {"eval", last_eval_}});
+  std::string text = "clipforge: eval after epoch " + std::to_string(epoch + 1) + ": val_loss " +
+                     std::to_string(last_eval_.value("val_loss", NAN));
+  if (last_eval_.contains("zeroshot"))
+    text += ", zero-shot top-1 " + std::to_string(last_eval_["zeroshot"]["top1"].get<double>());
+  log_->message(text);
+}
+
+nlohmann::json Trainer::run() {
+  setup();
+  bool stopped_early = false;
+  for (int64_t epoch = start_epoch_; epoch < c_.epochs && !stopped_early; ++epoch) {
+    if (!(resumed_mid_epoch_ && epoch == start_epoch_)) train_loader_->start_epoch(static_cast<int>(epoch));
+    while (true) {
+      if (c_.max_steps > 0 && step_ >= c_.max_steps) {
+        stopped_early = true;
+        break;
+      }
+      if (!train_one_step(epoch)) break;
+    }
+    if (stopped_early) break;
+    const bool last = epoch + 1 == c_.epochs;
+    if (last || (c_.save_frequency > 0 && (epoch + 1) % c_.save_frequency == 0)) save(epoch + 1);
+    maybe_evaluate(epoch, last);
+  }
+  if (last_saved_step_ != step_) {
+    const data::LoaderState position = train_loader_->state();
+    save(position.epoch);
+  }
+  const auto latest = store_->latest();
+  return {{"run", run_dir_}, {"steps", step_}, {"final_loss", last_loss_}, {"eval", last_eval_},
+          {"weights", latest ? store_->weights_path(*latest) : ""}, {"nonfinite_steps", nonfinite_steps_},
+          {"skipped", train_loader_->skipped()}};
+}
+
+}  // namespace
+
+nlohmann::json train(const TrainConfig& config) {
+  config.validate();
+  return Trainer(config).run();
+}
+
+}  // namespace clipforge

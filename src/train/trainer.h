@@ -1,0 +1,21 @@
+// The training loop behind `clipforge train`.
+//
+//   TrainConfig config;              // filled from the command line
+//   config.validate();
+//   nlohmann::json summary = train(config);
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "train/train_config.h"
+
+namespace clipforge {
+
+// Runs (or resumes) the whole training described by `config` in <logs>/<name>/ and returns a
+// summary: run folder, steps, final loss, last evaluation, final weights path.
+nlohmann::json train(const TrainConfig& config);
+
+// The templates and class names a config asks for (file, comma list or built-in set name).
+std::vector<std::string> read_list_argument(const std::string& value);
+
+}  // namespace clipforge

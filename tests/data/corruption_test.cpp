@@ -1,0 +1,148 @@
+// Bad data never stops the loader: every kind is skipped, counted under its reason and the good
+// samples still arrive. Unsafe member paths are never written anywhere.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "core/files.h"
+#include "data/data_fixtures.h"
+#include "data/loader.h"
+#include "data/shards_check.h"
+
+using namespace clipforge;
+namespace fs = std::filesystem;
+
+namespace {
+
+void overwrite(const std::string& path, std::size_t offset, const std::string& bytes) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("every corruption is skipped and counted by reason; good samples survive", "[data][corruption]") {
+  const std::string dir = testing::fresh_dir("corrupt");
+  testing::write_dataset(dir + "/good", 1, 4);
+  {
+    data::TarWriter writer(dir + "/bad_samples.tar");
+    writer.add("undecodable.jpg", "this is not an image at all");
+    writer.add("undecodable.txt", "caption");
+    writer.add("empty.jpg", "");
+    writer.add("empty.txt", "caption");
+    writer.add("nocaption.jpg", testing::jpeg_bytes(12, 12, 5));
+    writer.add("nocaption.json", R"({"other": 1})");
+    writer.add("ok.jpg", testing::jpeg_bytes(12, 12, 6));
+    writer.add("ok.txt", "fine");
+    writer.add("/abs_evil/x.jpg", testing::jpeg_bytes(12, 12, 7));
+    writer.add("/abs_evil/x.txt", "absolute");
+    writer.add("../up_evil/y.jpg", testing::jpeg_bytes(12, 12, 8));
+    writer.add("../up_evil/y.txt", "dot dot");
+    writer.commit();
+  }
+  // Truncated: the second half of a good shard is gone.
+  testing::write_dataset(dir + "/trunc", 1, 6);
+  fs::resize_file(dir + "/trunc/00000.tar", fs::file_size(dir + "/trunc/00000.tar") / 2);
+  // Corrupt: garbage over the header of the fourth member; the three before it still count.
+  testing::write_dataset(dir + "/damaged", 1, 6);
+  const std::string damaged = read_file(dir + "/damaged/00000.tar");
+  std::size_t fourth_header = 0;
+  for (int member = 0; member < 3; ++member) {  // header, then data padded to 512
+    const std::size_t size = std::stoul(damaged.substr(fourth_header + 124, 11), nullptr, 8);
+    fourth_header += 512 + (size + 511) / 512 * 512;
+  }
+  overwrite(dir + "/damaged/00000.tar", fourth_header, std::string(300, 'Z'));
+
+  const std::string urls = dir + "/good/00000.tar::" + dir + "/bad_samples.tar::" + dir + "/trunc/00000.tar::" + dir +
+                           "/damaged/00000.tar::" + dir + "/missing.tar::pipe:false::pipe:cat " + dir + "/nope.tar 2>/dev/null";
+  data::LoaderConfig config = testing::test_config(urls);
+  config.drop_last = false;
+  config.shuffle_buffer = 0;
+  config.workers = 3;
+  std::vector<std::string> warnings;
+  std::mutex warnings_mutex;
+  config.on_warning = [&](const std::string& w) {
+    std::lock_guard<std::mutex> lock(warnings_mutex);
+    warnings.push_back(w);
+  };
+  data::Loader loader(config);
+  auto keys = testing::epoch_keys(loader, 0);
+  std::sort(keys.begin(), keys.end());
+  const auto skipped = loader.skipped();
+  INFO(skipped.dump());
+  CHECK(skipped.value("undecodable_image", 0) == 1);
+  CHECK(skipped.value("empty_image", 0) == 1);
+  CHECK(skipped.value("missing_caption", 0) == 1);
+  CHECK(skipped.value("unsafe_path", 0) == 2);
+  CHECK(skipped.value("truncated_tar", 0) == 1);
+  CHECK(skipped.value("corrupt_tar", 0) == 1);
+  CHECK(skipped.value("missing_shard", 0) == 1);
+  CHECK(skipped.value("pipe_failed", 0) == 2);
+  // good: 4, bad_samples: "ok", damaged: the sample before the damaged member, trunc: what precedes the cut.
+  CHECK(std::count_if(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("s00_", 0) == 0; }) >= 4 + 1);
+  CHECK(std::find(keys.begin(), keys.end(), "ok") != keys.end());
+  CHECK(std::find(keys.begin(), keys.end(), "/abs_evil/x") == keys.end());
+  // Each problem is logged once, naming its shard.
+  CHECK(std::any_of(warnings.begin(), warnings.end(), [&](const std::string& w) {
+    return w.find("missing_shard: " + dir + "/missing.tar") != std::string::npos;
+  }));
+  CHECK(std::any_of(warnings.begin(), warnings.end(),
+                    [](const std::string& w) { return w.find("undecodable_image") != std::string::npos && w.find(": undecodable") != std::string::npos; }));
+  // Nothing was extracted: the unsafe paths exist nowhere.
+  CHECK(!fs::exists("/abs_evil"));
+  CHECK(!fs::exists(fs::path(dir).parent_path() / "up_evil"));
+  CHECK(!fs::exists(fs::current_path().parent_path() / "up_evil"));
+}
+
+TEST_CASE("a shard list where nothing is readable ends the epoch instead of hanging", "[data][corruption]") {
+  const std::string dir = testing::fresh_dir("all_bad");
+  data::LoaderConfig config = testing::test_config(dir + "/{0..3}.tar::pipe:exit 3");
+  config.num_samples = 30;  // cycling epoch: a reader whose shards give nothing must still stop
+  data::Loader loader(config);
+  CHECK(testing::epoch_keys(loader, 0).empty());
+  CHECK(loader.skipped().value("missing_shard", 0) >= 4);
+  CHECK(loader.skipped().value("pipe_failed", 0) >= 1);
+}
+
+TEST_CASE("shards check reports totals and per-shard counts", "[data][corruption]") {
+  const std::string dir = testing::fresh_dir("check");
+  testing::write_dataset(dir, 2, 3);
+  {
+    data::TarWriter writer(dir + "/00002.tar");
+    writer.add("x.jpg", "garbage");
+    writer.add("x.txt", "c");
+    writer.commit();
+  }
+  data::CheckConfig config;
+  config.urls = dir + "/{00000..00002}.tar";
+  config.workers = 2;
+  config.on_warning = nullptr;
+  const auto report = data::check_shards(config);
+  CHECK(report["shards"] == 3);
+  CHECK(report["samples"] == 7);
+  CHECK(report["ok"] == 6);
+  CHECK(report["skipped"] == nlohmann::json{{"undecodable_image", 1}});
+  CHECK(report["per_shard"][dir + "/00002.tar"]["samples"] == 1);
+  CHECK(report["per_shard"][dir + "/00000.tar"]["ok"] == 3);
+}
+
+TEST_CASE("an exception in a worker reaches the consumer through next()", "[data][loader]") {
+  const std::string dir = testing::fresh_dir("worker_throws");
+  {
+    data::TarWriter writer(dir + "/0.tar");
+    writer.add("a.jpg", "undecodable");
+    writer.add("a.txt", "caption");
+    writer.commit();
+  }
+  data::LoaderConfig config = testing::test_config(dir + "/0.tar");
+  config.workers = 1;
+  config.drop_last = false;
+  // The warning sink runs on the worker thread; its exception must not vanish there.
+  config.on_warning = [](const std::string&) { throw std::runtime_error("sink failed"); };
+  data::Loader loader(config);
+  loader.start_epoch(0);
+  CHECK_THROWS_WITH(loader.next(), "sink failed");
+}

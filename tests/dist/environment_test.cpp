@@ -1,0 +1,87 @@
+#include "dist/environment.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <map>
+
+#include "core/error.h"
+
+using namespace clipforge;
+
+namespace {
+
+// Sets the given variables for the scope (and clears every launcher variable first).
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(const std::map<std::string, std::string>& values) {
+    for (const char* name : kNames) {
+      if (const char* v = std::getenv(name)) saved_[name] = v;
+      ::unsetenv(name);
+    }
+    for (const auto& [k, v] : values) ::setenv(k.c_str(), v.c_str(), 1);
+  }
+  ~ScopedEnvironment() {
+    for (const char* name : kNames) ::unsetenv(name);
+    for (const auto& [k, v] : saved_) ::setenv(k.c_str(), v.c_str(), 1);
+  }
+
+ private:
+  static constexpr const char* kNames[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
+                                           "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID",
+                                           "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"};
+  std::map<std::string, std::string> saved_;
+};
+
+}  // namespace
+
+TEST_CASE("torchrun variables give rank, world size, local rank and master", "[dist][environment]") {
+  ScopedEnvironment env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "10.1.2.3"},
+                         {"MASTER_PORT", "29511"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                         {"TORCHELASTIC_RESTART_COUNT", "2"}});
+  DistEnvironment e = read_dist_environment();
+  CHECK(e.launcher == "torchrun");
+  CHECK(e.rank == 3);
+  CHECK(e.world_size == 4);
+  CHECK(e.local_rank == 1);
+  CHECK(e.master_addr == "10.1.2.3");
+  CHECK(e.master_port == 29511);
+  CHECK(e.agent_store);
+  CHECK(e.restart_count == 2);
+}
+
+TEST_CASE("SLURM variables are read when torchrun's are absent", "[dist][environment]") {
+  ScopedEnvironment env({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
+                         {"MASTER_ADDR", "node001"}, {"MASTER_PORT", "12345"}});
+  DistEnvironment e = read_dist_environment();
+  CHECK(e.launcher == "slurm");
+  CHECK(e.rank == 5);
+  CHECK(e.world_size == 8);
+  CHECK(e.local_rank == 1);
+  CHECK_FALSE(e.agent_store);
+}
+
+TEST_CASE("no launcher variables mean a single process", "[dist][environment]") {
+  ScopedEnvironment env({});
+  DistEnvironment e = read_dist_environment();
+  CHECK_FALSE(e.distributed());
+  CHECK(e.launcher == "none");
+}
+
+TEST_CASE("malformed launcher variables are named in the error", "[dist][environment]") {
+  {
+    ScopedEnvironment env({{"RANK", "x"}, {"WORLD_SIZE", "2"}});
+    CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("RANK='x'"));
+  }
+  {
+    ScopedEnvironment env({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}});
+    CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("not below the world size"));
+  }
+  {
+    ScopedEnvironment env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_PORT", "1"}});
+    CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("MASTER_ADDR"));
+  }
+  {
+    ScopedEnvironment env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}});
+    CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("not a TCP port"));
+  }
+}

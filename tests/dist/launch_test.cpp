@@ -1,0 +1,129 @@
+// Launching real processes the ways users do: scripts/launch_local.sh and torchrun, a rank
+// killed mid-run, a port already taken.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "clipforge/test_paths.h"
+#include "dist/dist_fixtures.h"
+#include "model/load.h"
+#include "model/state_dict.h"
+#include "support/colour_shards.h"
+#include "support/reference.h"
+#include "support/run_cli.h"
+
+using namespace clipforge;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Setup {
+  std::string dir, shards, config;
+};
+
+Setup make_setup(const std::string& name, int per_shard) {
+  Setup s;
+  s.dir = testing::temp_dir() + "/" + name;
+  s.shards = testing::write_colour_shards(s.dir + "/shards", per_shard);
+  s.config = testing::write_tiny_model_config(s.dir);
+  return s;
+}
+
+// Common flags: one data worker per rank, so 2 ranks read the same shards, in the same order,
+// as 1 process with 2 workers (readers are numbered rank * workers + worker). A large Adam eps
+// keeps float-rounding noise in near-zero gradients from being scaled up to full-size steps.
+std::string train_args(const Setup& s, const std::string& name, int batch, int accum, int workers) {
+  return "train --model " + s.config + " --train-data '" + s.shards + "' --batch-size " + std::to_string(batch) +
+         " --accum-freq " + std::to_string(accum) + " --workers " + std::to_string(workers) +
+         " --epochs 1 --warmup 1 --lr 1e-3 --eps 1e-3 --threads 1 --logs " + s.dir + "/runs --name " + name;
+}
+
+NamedTensors weights_of(const std::string& run_dir) {
+  return state_dict(*load_model({"", run_dir + "/checkpoints/step_00000004.safetensors"}).model);
+}
+
+void check_close(const NamedTensors& a, const NamedTensors& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first << " max diff " << (a[i].second - b[i].second).abs().max().item<double>());
+    CHECK(torch::allclose(a[i].second, b[i].second, 1e-4, 1e-5));
+  }
+}
+
+// The single-process reference: batch 4 from each of 2 workers per step (accum 2) is exactly
+// the global batch 2 ranks x batch 4 see.
+NamedTensors single_process_reference(const Setup& s) {
+  auto r = testing::run_cli(train_args(s, "single", 4, 2, 2));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return weights_of(s.dir + "/runs/single");
+}
+
+}  // namespace
+
+TEST_CASE("scripts/launch_local.sh runs 2 ranks that train like one process", "[dist][launch]") {
+  Setup s = make_setup("launch_local", 16);  // 32 samples: 4 steps of global batch 8
+  NamedTensors expected = single_process_reference(s);
+  const std::string command = "MASTER_PORT=" + std::to_string(testing::free_port()) + " " + CLIPFORGE_SOURCE_DIR +
+                              "/scripts/launch_local.sh 2 -- " + CLIPFORGE_BIN + " " + train_args(s, "local2", 4, 1, 1) +
+                              " >" + s.dir + "/launch.log 2>&1";
+  REQUIRE(std::system(command.c_str()) == 0);
+  check_close(weights_of(s.dir + "/runs/local2"), expected);
+}
+
+TEST_CASE("torchrun --no_python starts clipforge ranks that train like one process", "[dist][launch]") {
+  REQUIRE(std::system("/usr/bin/python3 -c 'import torch.distributed.run' 2>/dev/null") == 0);
+  Setup s = make_setup("torchrun", 16);
+  NamedTensors expected = single_process_reference(s);
+  // torch 1.13 spells its flags with underscores; -r 1 -t 1 avoid its Python 3.11 crash.
+  const std::string command = "/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 -r 1 -t 1 --master_port " +
+                              std::to_string(testing::free_port()) + " --no_python " + CLIPFORGE_BIN + " " +
+                              train_args(s, "torchrun2", 4, 1, 1) + " >" + s.dir + "/torchrun.log 2>&1";
+  const int rc = std::system(command.c_str());
+  INFO("log in " << s.dir << "/torchrun.log");
+  REQUIRE(rc == 0);
+  check_close(weights_of(s.dir + "/runs/torchrun2"), expected);
+}
+
+TEST_CASE("a killed rank ends the job with an error naming it within the timeout", "[dist][failure]") {
+  Setup s = make_setup("killed", 200);
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(testing::free_port());
+  const std::string args = train_args(s, "killed", 4, 1, 1) + " --epochs 50 --log-every-n-steps 1 --dist-timeout 20";
+  testing::BackgroundCli rank0 = testing::start_cli(env + " RANK=0 LOCAL_RANK=0", args);
+  testing::BackgroundCli rank1 = testing::start_cli(env + " RANK=1 LOCAL_RANK=1", args);
+  // Wait until training runs (rank 0 has logged a step), then kill rank 1 without warning.
+  const std::string metrics = s.dir + "/runs/killed/metrics.jsonl";
+  for (int i = 0; i < 600 && !(fs::exists(metrics) && fs::file_size(metrics) > 0); ++i) ::usleep(100000);
+  INFO("rank 0 stderr: " << rank0.err() << "\nrank 1 stderr: " << rank1.err());
+  REQUIRE(fs::exists(metrics));
+  ::kill(rank1.pid, SIGKILL);
+  const int rc = rank0.wait(40);  // well inside --dist-timeout plus the heartbeat check
+  INFO("rank 0 stderr: " << rank0.err());
+  CHECK(rc > 0);
+  CHECK_THAT(rank0.err(), Catch::Contains("rank 1"));
+  if (rc < 0) ::kill(rank0.pid, SIGKILL);
+}
+
+TEST_CASE("a MASTER_PORT already in use is a clear error", "[dist][failure]") {
+  Setup s = make_setup("port_in_use", 4);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::listen(fd, 1);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string env = "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(ntohs(address.sin_port));
+  testing::BackgroundCli rank0 = testing::start_cli(env, train_args(s, "port2", 4, 1, 1) + " --dist-timeout 5");
+  const int rc = rank0.wait(30);
+  ::close(fd);
+  INFO(rank0.err());
+  CHECK(rc > 0);
+  CHECK_THAT(rank0.err(), Catch::Contains("already in use"));
+}

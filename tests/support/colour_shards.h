@@ -1,0 +1,18 @@
+// A learnable toy dataset the training tests write themselves: 16x16 PNGs of noisy solid
+// colours captioned "a photo of a <colour> square", with {"label": index} json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace clipforge::testing {
+
+const std::vector<std::string>& colour_names();
+
+// Two shards DIR/00000.tar and 00001.tar of `per_shard` samples; returns their brace pattern.
+std::string write_colour_shards(const std::string& dir, int per_shard);
+
+// A tiny ViT CLIP config (16 px images, 600-id vocabulary) written to DIR/tiny.json.
+std::string write_tiny_model_config(const std::string& dir);
+
+}  // namespace clipforge::testing
