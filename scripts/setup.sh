@@ -13,6 +13,9 @@ PACKAGES=(
   libarchive-dev libjpeg-dev   # shard reading/writing; direct JPEG decoding in the data loader
 )
 
+# The demo's data set, only when asked for (scripts/demo.sh passes --demo).
+[ "${1:-}" = "--demo" ] && PACKAGES+=(dataset-fashion-mnist)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

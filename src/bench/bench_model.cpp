@@ -10,24 +10,6 @@
 namespace clipforge::bench {
 namespace {
 
-// Median seconds per call of `fn` over `iterations` timed calls after `warmup` untimed ones.
-template <typename Fn>
-std::vector<double> time_calls(int warmup, int iterations, Fn fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> seconds;
-  for (int i = 0; i < iterations; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    seconds.push_back(seconds_since(start));
-  }
-  return seconds;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 // Token rows [batch, context]: start, `length` ids, end-of-text, zero padding. The content does
 // not matter for speed; the end-of-text position does.
 torch::Tensor token_batch(int batch, const TextConfig& text, int length) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,5 +18,9 @@ void print_report(const std::string& name, const nlohmann::json& results);
 
 // Seconds since `start` on the steady clock.
 double seconds_since(std::chrono::steady_clock::time_point start);
+
+// Seconds of each of `iterations` timed calls of `fn`, after `warmup` untimed ones.
+std::vector<double> time_calls(int warmup, int iterations, const std::function<void()>& fn);
+double median(std::vector<double> values);
 
 }  // namespace clipforge::bench

@@ -29,5 +29,6 @@ void register_datasets(CLI::App& app);
 void register_shards(CLI::App& app);
 void register_preprocess(CLI::App& app);
 void register_bench_data(CLI::App& bench);
+void register_bench_train(CLI::App& bench);
 
 }  // namespace clipforge::cli

@@ -12,7 +12,7 @@ struct FashionMnistConfig {
   std::string source = "/usr/share/datasets/fashion-mnist";  // the four *-ubyte.gz files
   std::string out;                                           // writes out/train, out/test, out/classes.txt
   std::vector<std::string> train_templates;                  // one drawn per training image (seeded)
-  int shard_size = 10000;
+  int shard_size = 5000;  // the test split then has 2 shards, one per default loader worker
   std::uint64_t seed = 0;
 };
 

@@ -1,9 +1,5 @@
 // Two ranks in two threads of this process, talking Gloo over loopback, against one process on
 // the concatenated batch: same loss, same gradients, same parameters after several steps.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -16,21 +12,6 @@
 
 using namespace clipforge;
 
-namespace clipforge::testing {
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  const int port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
-}
-}  // namespace clipforge::testing
 
 namespace {
 

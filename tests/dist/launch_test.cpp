@@ -1,8 +1,6 @@
 // Launching real processes the ways users do: scripts/launch_local.sh and torchrun, a rank
 // killed mid-run, a port already taken.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -110,19 +108,10 @@ TEST_CASE("a killed rank ends the job with an error naming it within the timeout
 
 TEST_CASE("a MASTER_PORT already in use is a clear error", "[dist][failure]") {
   Setup s = make_setup("port_in_use", 4);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::listen(fd, 1);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  const std::string env = "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(ntohs(address.sin_port));
+  testing::ListeningSocket taken;
+  const std::string env = "RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(taken.port());
   testing::BackgroundCli rank0 = testing::start_cli(env, train_args(s, "port2", 4, 1, 1) + " --dist-timeout 5");
   const int rc = rank0.wait(30);
-  ::close(fd);
   INFO(rank0.err());
   CHECK(rc > 0);
   CHECK_THAT(rank0.err(), Catch::Contains("already in use"));

@@ -1,0 +1,82 @@
+#include "bench/bench_train.h"
+
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "bench/model_flops.h"
+#include "bench/report.h"
+#include "core/error.h"
+#include "train/contrastive_step.h"
+#include "train/optimizer.h"
+
+namespace clipforge::bench {
+namespace {
+
+// Resident-set high-water mark of this process, in bytes.
+double peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmHWM:") {
+      double kb = 0;
+      in >> kb;
+      return kb * 1024;
+    }
+    in.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+// fp32 matmul throughput of this machine with the current threads: the roof MFU is measured against.
+double matmul_gflops(int n) {
+  torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
+  torch::mm(a, b);
+  const int reps = 5;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i) torch::mm(a, b);
+  return 2.0 * n * n * n * reps / seconds_since(start) / 1e9;
+}
+
+}  // namespace
+
+void run_train_benchmark(const TrainBenchOptions& o) {
+  torch::manual_seed(0);
+  const ModelConfig config = load_model_config(o.model);
+  const Precision precision = o.precision == "bf16" ? Precision::kBf16 : Precision::kFp32;
+  if (o.precision != "fp32" && o.precision != "bf16") throw usage_error("--precision: fp32 or bf16 on the CPU");
+  const double peak = matmul_gflops(1024);
+
+  CLIP model(config);
+  model->train();
+  NamedOptimizer optimizer = make_adamw(*model, {});
+  const int size = config.vision.image_size;
+  const int tokens_used = std::min(o.caption_tokens + 2, config.text.context_length);
+  torch::Tensor images = torch::randn({o.batch, 3, size, size});
+  torch::Tensor tokens = torch::zeros({o.batch, config.text.context_length}, torch::kLong);
+  tokens.narrow(1, 0, tokens_used - 1).copy_(torch::randint(1, config.text.vocab_size - 2, {o.batch, tokens_used - 1}));
+  tokens.select(1, tokens_used - 1).fill_(config.text.vocab_size - 1);
+
+  auto step = [&] {
+    optimizer.optimizer->zero_grad();
+    contrastive_backward(model, {images}, {tokens}, precision);
+    optimizer.optimizer->step();
+  };
+  const std::vector<double> seconds = time_calls(o.warmup, o.iterations, step);
+  const double step_s = median(seconds);
+  const double flops_per_sample = 3 * (image_forward_flops(config) + text_forward_flops(config, tokens_used));
+  const double achieved = flops_per_sample * o.batch / step_s / 1e9;
+  print_report("train", {{"model", o.model},
+                         {"batch", o.batch},
+                         {"precision", o.precision},
+                         {"caption_tokens", tokens_used},
+                         {"samples_per_s", o.batch / step_s},
+                         {"step_s", seconds},
+                         {"train_gflop_per_sample", flops_per_sample / 1e9},
+                         {"achieved_gflop_s", achieved},
+                         {"matmul_peak_gflop_s", peak},
+                         {"mfu_vs_matmul_peak", achieved / peak},
+                         {"peak_rss_gib", peak_rss_bytes() / (1 << 30)}});
+}
+
+}  // namespace clipforge::bench
