@@ -35,6 +35,7 @@ void register_zeroshot(CLI::App& app);
 void register_embed(CLI::App& app);
 void register_score(CLI::App& app);
 void register_rerank(CLI::App& app);
+void register_eval(CLI::App& app);
 
 // --model, --weights, --vocab, --device, --precision, --batch-size of the inference commands.
 void add_encoder_options(CLI::App* cmd, EncoderOptions& options);

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   cli::register_embed(app);
   cli::register_score(app);
   cli::register_rerank(app);
+  cli::register_eval(app);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
   bench->require_subcommand(1);
   cli::register_bench_model(*bench);

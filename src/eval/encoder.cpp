@@ -55,6 +55,11 @@ const text::Tokenizer& Encoder::tokenizer() {
   return *tokenizer_;
 }
 
+torch::Tensor Encoder::encode_pixels(const torch::Tensor& pixels) {
+  c10::InferenceMode guard;
+  return normalized_cpu(loaded_.model->encode_image(pixels.to(device_, dtype_)));
+}
+
 EncodedImages Encoder::encode_images(const std::vector<std::string>& paths, std::ostream& warnings) {
   c10::InferenceMode guard;
   EncodedImages result;
@@ -63,7 +68,7 @@ EncodedImages Encoder::encode_images(const std::vector<std::string>& paths, std:
     const size_t end = std::min(paths.size(), start + static_cast<size_t>(options_.batch_size));
     ImageBatch batch = load_image_batch({paths.begin() + start, paths.begin() + end}, image_size(), warnings);
     if (batch.paths.empty()) continue;
-    parts.push_back(normalized_cpu(loaded_.model->encode_image(batch.pixels.to(device_, dtype_))));
+    parts.push_back(encode_pixels(batch.pixels));
     result.paths.insert(result.paths.end(), batch.paths.begin(), batch.paths.end());
     for (size_t index : batch.indices) result.indices.push_back(start + index);
   }

@@ -38,6 +38,9 @@ class Encoder {
   // Images in batches of batch_size; skipped files are reported on `warnings`.
   EncodedImages encode_images(const std::vector<std::string>& paths, std::ostream& warnings);
 
+  // Normalised model inputs [n, 3, size, size] (float32, any device) -> features as above.
+  torch::Tensor encode_pixels(const torch::Tensor& pixels);
+
   // Texts tokenised to the model's context. An empty text or one longer than the context is
   // encoded anyway (truncated, end-of-text kept) and reported on `warnings`.
   torch::Tensor encode_texts(const std::vector<std::string>& texts, std::ostream& warnings);

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "eval/trained_colours.h"
+#include "support/colour_shards.h"
 #include "eval/zeroshot_run.h"
 #include "model/model_fixtures.h"
 #include "support/reference.h"
@@ -169,4 +170,37 @@ TEST_CASE("zeroshot rejects bad input with one clear line and skips unreadable i
   r = run_cli("zeroshot " + flags + "--classes cat,dog " + fake + " " + work + "/absent.jpg");
   CHECK(r.exit_code == 3);
   CHECK_THAT(r.err, Catch::Contains("none of the 2 images"));
+}
+
+TEST_CASE("eval zeroshot reports accuracy on an image folder and on labelled shards", "[eval][zeroshot][e2e]") {
+  const auto& model = testing::trained_colours();
+  const std::string dir = testing::temp_dir() + "/zs_eval";
+  for (const auto& path : testing::write_colour_images(dir + "/flat", 4)) {
+    const std::string file = fs::path(path).filename().string();
+    fs::create_directories(dir + "/folder/" + file.substr(0, file.find('_')));
+    fs::copy_file(path, dir + "/folder/" + file.substr(0, file.find('_')) + "/" + file);
+  }
+  const std::string flags = "--weights " + model.weights + " --vocab " + model.vocab +
+                            " --classes red,green,blue,yellow --templates 'a photo of a {} square' ";
+  auto r = run_cli("eval zeroshot " + flags + "--data " + dir + "/folder");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto metrics = nlohmann::json::parse(r.out);
+  CHECK(metrics["samples"] == 16);
+  CHECK(metrics["top1"].get<double>() > 0.6);  // chance is 0.25
+  CHECK(metrics["confusion"].size() == 4);
+  CHECK(metrics["per_class_top1"].contains("yellow"));
+
+  const std::string urls = testing::write_colour_shards(dir + "/shards", 8);
+  r = run_cli("eval zeroshot " + flags + "--data '" + urls + "'");
+  REQUIRE(r.exit_code == 0);
+  metrics = nlohmann::json::parse(r.out);
+  CHECK(metrics["samples"] == 16);
+  CHECK(metrics["top1"].get<double>() > 0.6);
+
+  r = run_cli("eval retrieval --weights " + model.weights + " --vocab " + model.vocab + " --data '" + urls + "'");
+  REQUIRE(r.exit_code == 0);
+  metrics = nlohmann::json::parse(r.out);
+  CHECK(metrics["pairs"] == 16);
+  CHECK(metrics["image_to_text_R@10"].get<double>() >= metrics["image_to_text_R@1"].get<double>());
 }
