@@ -31,6 +31,7 @@ void register_datasets(CLI::App& app);
 void register_shards(CLI::App& app);
 void register_preprocess(CLI::App& app);
 void register_bench_data(CLI::App& bench);
+void register_bench_inference(CLI::App& bench);
 void register_zeroshot(CLI::App& app);
 void register_embed(CLI::App& app);
 void register_score(CLI::App& app);

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   cli::register_bench_model(*bench);
   cli::register_bench_tokenizer(*bench);
   cli::register_bench_data(*bench);
+  cli::register_bench_inference(*bench);
 
   try {
     app.parse(argc, argv);
