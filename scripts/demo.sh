@@ -23,11 +23,14 @@ if [ ! -f "$data/classes.txt" ]; then
     --templates "a photo of a {}.,a black and white picture of a {}.,a small image of the {}.,{}"
 fi
 
+# Every shard the converter wrote, as a brace range.
+range_of() { printf '%s/{00000..%05d}.tar' "$1" $(( $(ls "$1"/*.tar | wc -l) - 1 )); }
+
 # Zero-shot prompts never used as training captions.
 templates="a picture of a {}.,an image of a {}.,a grayscale photo of the {}."
 echo "== training ${EPOCHS:-3} epochs of 60,000 images (model: models/demo-ViT-28.json); Ctrl-C and rerun to resume"
 time $bin train --model demo-ViT-28 --name demo-fashion-mnist --logs runs --resume latest \
-  --train-data "$data/train/{00000..00005}.tar" --val-data "$data/test/00000.tar" \
+  --train-data "$(range_of "$data/train")" --val-data "$(range_of "$data/test")" \
   --zeroshot-classes "$data/classes.txt" --zeroshot-templates "$templates" \
   --batch-size 256 --epochs "${EPOCHS:-3}" --lr 1e-3 --wd 0.1 --warmup 100 --scale 1 1 \
   --workers 1 --log-every-n-steps 20 > "$run.summary.json"

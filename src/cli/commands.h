@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "eval/encoder_options.h"
+
 namespace clipforge::cli {
 
 // Options every command shares, filled before any command callback runs.
@@ -30,5 +32,14 @@ void register_shards(CLI::App& app);
 void register_preprocess(CLI::App& app);
 void register_bench_data(CLI::App& bench);
 void register_bench_train(CLI::App& bench);
+void register_bench_inference(CLI::App& bench);
+void register_zeroshot(CLI::App& app);
+void register_embed(CLI::App& app);
+void register_score(CLI::App& app);
+void register_rerank(CLI::App& app);
+void register_eval(CLI::App& app);
+
+// --model, --weights, --vocab, --device, --precision, --batch-size of the inference commands.
+void add_encoder_options(CLI::App* cmd, EncoderOptions& options);
 
 }  // namespace clipforge::cli

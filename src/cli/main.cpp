@@ -37,12 +37,18 @@ int main(int argc, char** argv) {
   cli::register_datasets(app);
   cli::register_train(app);
   cli::register_plot(app);
+  cli::register_zeroshot(app);
+  cli::register_embed(app);
+  cli::register_score(app);
+  cli::register_rerank(app);
+  cli::register_eval(app);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
   bench->require_subcommand(1);
   cli::register_bench_model(*bench);
   cli::register_bench_tokenizer(*bench);
   cli::register_bench_data(*bench);
   cli::register_bench_train(*bench);
+  cli::register_bench_inference(*bench);
 
   try {
     app.parse(argc, argv);

@@ -2,7 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
+
 #include "core/error.h"
+#include "core/files.h"
 
 namespace clipforge {
 
@@ -18,6 +21,39 @@ std::vector<std::string> builtin_templates(const std::string& name) {
             "a {} in a video game.",     "an origami {}.",               "a toy {}.",
             "itap of a {}.",             "a photo of the weird {}.",     "art of the {}."};
   throw usage_error("unknown template set '" + name + "' (built in: general, small; or a file with one template per line)");
+}
+
+namespace {
+// Lines of a file without line-end noise; trailing blank lines are dropped, inner ones kept so
+// validation can report them by position.
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().find_first_not_of(" \t") == std::string::npos) lines.pop_back();
+  return lines;
+}
+}  // namespace
+
+std::vector<std::string> read_class_names(const std::string& value) {
+  if (file_exists(value)) return read_lines(value);
+  std::vector<std::string> names;
+  if (value.empty()) return names;
+  std::istringstream in(value);
+  std::string name;
+  while (std::getline(in, name, ',')) names.push_back(name);
+  if (value.back() == ',') names.emplace_back();
+  return names;
+}
+
+std::vector<std::string> resolve_templates(const std::string& value) {
+  if (value.find("{}") != std::string::npos) return {value};
+  if (file_exists(value)) return read_lines(value);
+  return builtin_templates(value);
 }
 
 void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates) {

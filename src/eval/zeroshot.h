@@ -19,6 +19,13 @@ namespace clipforge {
 // written for clipforge. Throws usage_error for another name.
 std::vector<std::string> builtin_templates(const std::string& name);
 
+// --classes: a file with one name per line, else a comma-separated list ("cat,dog").
+std::vector<std::string> read_class_names(const std::string& value);
+
+// --templates: a literal template containing "{}", a file with one template per line, or the
+// name of a built-in set.
+std::vector<std::string> resolve_templates(const std::string& value);
+
 // Each template must contain "{}", each class name must be non-empty: usage_error otherwise.
 void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates);
 

@@ -1,0 +1,31 @@
+// CLIP score of image-caption pairs. Each pair is clamped at zero before averaging
+// (torchmetrics clamps the mean instead), and captions longer than the context are truncated
+// keeping end-of-text.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "eval/encoder_options.h"
+
+namespace clipforge {
+
+// The common 0..100 scale and the CLIPScore paper's w = 2.5 scale of one cosine.
+inline double clip_score_of(double cosine) { return 100.0 * (cosine > 0 ? cosine : 0.0); }
+inline double clip_s_of(double cosine) { return 2.5 * (cosine > 0 ? cosine : 0.0); }
+
+struct ScoreOptions {
+  EncoderOptions encoder;
+  std::string pairs;  // CSV with image_path/filepath and caption/title columns
+  bool json = false;  // JSON lines instead of CSV
+};
+
+struct ScoreSummary {
+  int64_t scored = 0, skipped = 0;
+  double mean_clip_score = 0, mean_clip_s = 0;
+};
+
+// One line per scored pair on `out`, then the means; skipped pairs reported on `log`.
+ScoreSummary run_score(const ScoreOptions& options, std::ostream& out, std::ostream& log);
+
+}  // namespace clipforge

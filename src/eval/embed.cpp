@@ -1,0 +1,57 @@
+#include "eval/embed.h"
+
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/npy.h"
+#include "eval/encoder.h"
+#include "eval/image_inputs.h"
+
+namespace clipforge {
+
+torch::Tensor read_embeddings(const std::string& path) {
+  npy::Array a = npy::read(path);
+  if (a.shape.size() != 2)
+    throw mismatch_error(path + ": embeddings must be a 2-D [rows, dim] array, not " + std::to_string(a.shape.size()) + "-D");
+  if (a.dtype == npy::Dtype::kInt64) throw mismatch_error(path + ": embeddings must be float32 or float16, not int64");
+  const auto dtype = a.dtype == npy::Dtype::kFloat32 ? torch::kFloat : torch::kHalf;
+  return torch::from_blob(a.data.data(), {a.shape[0], a.shape[1]}, dtype).to(torch::kFloat).clone();
+}
+
+void write_embeddings(const std::string& path, const torch::Tensor& features, bool half) {
+  const torch::Tensor values = features.to(half ? torch::kHalf : torch::kFloat).contiguous().cpu();
+  npy::write(path, half ? npy::Dtype::kFloat16 : npy::Dtype::kFloat32, {values.size(0), values.size(1)}, values.data_ptr());
+}
+
+int64_t run_embed(const EmbedOptions& options, std::ostream& log) {
+  if (options.images.empty() == options.texts.empty()) throw usage_error("embed: give either --images or --texts");
+  if (options.out.empty()) throw usage_error("embed: --out is required");
+  Encoder encoder(options.encoder);
+  torch::Tensor features;
+  std::vector<std::string> ids;
+  if (!options.images.empty()) {
+    const std::vector<std::string> paths = expand_image_inputs(options.images);
+    if (paths.empty()) throw usage_error("embed: no images found in the given files and folders");
+    EncodedImages encoded = encoder.encode_images(paths, log);
+    features = encoded.features;
+    ids = encoded.paths;
+  } else {
+    std::istringstream in(read_file(options.texts));
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      ids.push_back(line);
+    }
+    if (ids.empty()) throw usage_error(options.texts + ": no texts (one per line)");
+    features = encoder.encode_texts(ids, log);
+  }
+  write_embeddings(options.out, features, options.half);
+  std::string listing;
+  for (const auto& id : ids) listing += id + "\n";
+  write_file_atomic(options.ids.empty() ? options.out + ".ids.txt" : options.ids, listing);
+  return features.size(0);
+}
+
+}  // namespace clipforge

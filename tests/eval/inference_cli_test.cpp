@@ -1,0 +1,150 @@
+// `clipforge embed`, `score` and `rerank` end to end: parity of embeddings with the reference
+// models, rankings a trained model must get right, and bad input.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/npy.h"
+#include "eval/embed.h"
+#include "eval/trained_colours.h"
+#include "model/model_fixtures.h"
+#include "support/colour_shards.h"
+#include "support/reference.h"
+#include "support/run_cli.h"
+
+using namespace clipforge;
+using testing::run_cli;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string write_text(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+torch::Tensor normalized(const torch::Tensor& t) { return t / t.norm(2, 1, true); }
+
+std::string trained_flags() {
+  const auto& model = testing::trained_colours();
+  return "--weights " + model.weights + " --vocab " + model.vocab + " ";
+}
+
+}  // namespace
+
+TEST_CASE("embed writes the reference models' normalised features", "[eval][embed][cli]") {
+  CLIPFORGE_SHARED_PATH_OR_SKIP(vocab, "data/bpe_simple_vocab_16e6.txt.gz");
+  CLIPFORGE_SHARED_PATH_OR_SKIP(models, "reference/models");
+  for (const char* name : {"vit_tiny", "rn_tiny"}) {
+    SECTION(name) {
+      const std::string dir = models + "/" + name, work = testing::temp_dir() + "/embed_" + name;
+      const auto manifest = testing::load_manifest(dir);
+      auto expected = testing::load_expected(dir);
+      const std::string config = write_text(work + "/config.json", manifest["open_clip_model_config"].dump());
+      const std::string flags = "--model " + config + " --weights " + dir + "/" + name + ".safetensors --vocab " + vocab;
+      std::string captions;
+      for (const auto& c : manifest["captions"]) captions += c.get<std::string>() + "\n";
+      write_text(work + "/captions.txt", captions);
+
+      auto r = run_cli("embed " + flags + " --texts " + work + "/captions.txt --out " + work + "/text.npy");
+      INFO(r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(testing::tolerance_excess(read_embeddings(work + "/text.npy"), normalized(expected["text_features"])) <= 0);
+      CHECK(lines_of(read_file(work + "/text.npy.ids.txt")).size() == 5);
+
+      r = run_cli("embed " + flags + " --images " + dir + "/images --out " + work + "/image.npy --ids " + work + "/ids.txt --half");
+      REQUIRE(r.exit_code == 0);
+      CHECK(npy::read(work + "/image.npy").dtype == npy::Dtype::kFloat16);
+      // float16 keeps ~3 decimal digits of a unit vector's components.
+      CHECK(testing::tolerance_excess(read_embeddings(work + "/image.npy"), normalized(expected["image_features"]), 1e-3) <= 0);
+      const auto ids = lines_of(read_file(work + "/ids.txt"));
+      REQUIRE(ids.size() == 4);
+      for (int i = 0; i < 4; ++i) CHECK(fs::path(ids[i]).filename().string().rfind(std::string(name) + "_" + std::to_string(i), 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("embeddings files with the wrong dtype or shape are refused", "[eval][embed]") {
+  const std::string work = testing::temp_dir() + "/embed_bad";
+  fs::create_directories(work);
+  const std::vector<int64_t> ints(6, 1);
+  npy::write(work + "/ints.npy", npy::Dtype::kInt64, {2, 3}, ints.data());
+  CHECK_THROWS_WITH(read_embeddings(work + "/ints.npy"), Catch::Contains("ints.npy") && Catch::Contains("int64"));
+  const std::vector<float> cube(8, 0.5f);
+  npy::write(work + "/cube.npy", npy::Dtype::kFloat32, {2, 2, 2}, cube.data());
+  CHECK_THROWS_AS(read_embeddings(work + "/cube.npy"), Error);
+  const auto r = run_cli("embed --weights x.safetensors --out " + work + "/o.npy");
+  CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("rerank puts the image matching the prompt first", "[eval][rerank][cli]") {
+  const std::string work = testing::temp_dir() + "/rerank";
+  // One square of each colour: red_0, green_0, blue_0, yellow_0.
+  testing::write_colour_images(work + "/images", 1);
+  for (const auto& colour : testing::colour_names()) {
+    const auto r = run_cli("rerank " + trained_flags() + "--prompt 'a photo of a " + colour + " square' --json " + work + "/images");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto result = nlohmann::json::parse(r.out);
+    REQUIRE(result["ranking"].size() == 4);
+    CHECK(fs::path(result["ranking"][0]["image"].get<std::string>()).filename() == colour + "_0.png");
+    CHECK(result["ranking"][0]["cosine"].get<double>() >= result["ranking"][1]["cosine"].get<double>());
+  }
+
+  std::string long_prompt;
+  for (int i = 0; i < 40; ++i) long_prompt += "red blue ";
+  // Batch mode: one line out per line in, in order; bad lines and missing images are reported.
+  const std::string images = "[\"" + work + "/images/red_0.png\", \"" + work + "/images/blue_0.png\", \"" + work + "/images/gone.png\"]";
+  write_text(work + "/batch.jsonl", "{\"prompt\": \"a photo of a blue square\", \"images\": " + images + "}\n" +
+                                        "{\"prompt\": \"a photo of a red square\", \"images\": " + images + "}\n" +
+                                        "{\"prompt\": 5}\n" + "{\"prompt\": \"\", \"images\": " + images + "}\n" +
+                                        "{\"prompt\": \"" + long_prompt + "\", \"images\": " + images + "}\n");
+  const auto r = run_cli("rerank " + trained_flags() + "--batch " + work + "/batch.jsonl --top-k 1");
+  REQUIRE(r.exit_code == 0);
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 5);
+  CHECK_THAT(nlohmann::json::parse(out[0])["ranking"][0]["image"].get<std::string>(), Catch::EndsWith("blue_0.png"));
+  CHECK_THAT(nlohmann::json::parse(out[1])["ranking"][0]["image"].get<std::string>(), Catch::EndsWith("red_0.png"));
+  CHECK(nlohmann::json::parse(out[1])["ranking"].size() == 1);
+  CHECK(nlohmann::json::parse(out[2])["line"] == 3);
+  CHECK_THAT(r.err, Catch::Contains("batch.jsonl:3") && Catch::Contains("gone.png") && Catch::Contains("empty text") &&
+                        Catch::Contains("truncated"));
+  CHECK(nlohmann::json::parse(out[4])["ranking"].size() == 1);
+}
+
+TEST_CASE("score gives a caption a higher CLIP score with its own image than with another", "[eval][score][cli]") {
+  const std::string work = testing::temp_dir() + "/score";
+  testing::write_colour_images(work + "/images", 1);
+  std::string csv = "image_path,caption\n";
+  for (const auto& colour : testing::colour_names()) csv += "images/" + colour + "_0.png,a photo of a " + colour + " square\n";
+  // Scores are compared for one caption across images, as reranking does: a small model's
+  // cosines are not calibrated across different captions.
+  csv += "images/green_0.png,a photo of a red square\nimages/missing.png,a photo of a red square\n";
+  write_text(work + "/pairs.csv", csv);
+  const auto r = run_cli("score " + trained_flags() + "--pairs " + work + "/pairs.csv --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("missing.png"));
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 6);  // 5 readable pairs and the mean
+  const auto matched = nlohmann::json::parse(out[0]), mismatched = nlohmann::json::parse(out[4]);
+  CHECK(matched["clip_score"].get<double>() > mismatched["clip_score"].get<double>());
+  CHECK(matched["clip_s"].get<double>() == Approx(matched["clip_score"].get<double>() * 0.025));
+  const auto mean = nlohmann::json::parse(out[5])["mean"];
+  CHECK(mean["pairs"] == 5);
+  CHECK(mean["skipped"] == 1);
+  CHECK(mean["clip_score"].get<double>() >= 0);
+}

@@ -1,0 +1,53 @@
+#include "eval/trained_colours.h"
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <random>
+
+#include "support/colour_shards.h"
+#include "support/reference.h"
+#include "train/trainer.h"
+
+namespace clipforge::testing {
+
+const TrainedColours& trained_colours() {
+  static const TrainedColours model = [] {
+    const std::string dir = temp_dir() + "/trained_colours";
+    TrainConfig c;
+    c.train_data = write_colour_shards(dir + "/shards", 32);  // creates `dir` for the config too
+    c.model = write_tiny_model_config(dir);
+    c.batch_size = 8;
+    c.epochs = 6;
+    c.optimizer.lr = 1e-3;  // 3e-3 stays at chance with this tiny config
+    c.optimizer.weight_decay = 0.1;
+    c.warmup = 2;
+    c.workers = 2;
+    c.logs = dir + "/runs";
+    c.name = "colours";
+    c.log_every = 100;
+    const nlohmann::json summary = train(c);
+    return TrainedColours{summary["weights"].get<std::string>(), colour_names(), dir + "/runs/colours/vocab.txt.gz"};
+  }();
+  return model;
+}
+
+std::vector<std::string> write_colour_images(const std::string& dir, int per_colour) {
+  // BGR, the colours of the training shards.
+  const cv::Vec3b bgr[] = {{30, 30, 220}, {30, 200, 30}, {220, 40, 30}, {30, 220, 220}};
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> noise(-25, 25);
+  std::vector<std::string> paths;
+  for (size_t label = 0; label < colour_names().size(); ++label)
+    for (int i = 0; i < per_colour; ++i) {
+      cv::Mat image(16, 16, CV_8UC3);
+      for (int y = 0; y < 16; ++y)
+        for (int x = 0; x < 16; ++x)
+          for (int ch = 0; ch < 3; ++ch) image.at<cv::Vec3b>(y, x)[ch] = cv::saturate_cast<uchar>(bgr[label][ch] + noise(rng));
+      paths.push_back(dir + "/" + colour_names()[label] + "_" + std::to_string(i) + ".png");
+      cv::imwrite(paths.back(), image);
+    }
+  return paths;
+}
+
+}  // namespace clipforge::testing
