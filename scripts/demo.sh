@@ -27,7 +27,8 @@ fi
 range_of() { printf '%s/{00000..%05d}.tar' "$1" $(( $(ls "$1"/*.tar | wc -l) - 1 )); }
 
 # Zero-shot prompts never used as training captions.
-templates="a picture of a {}.,an image of a {}.,a grayscale photo of the {}."
+templates="$data/zeroshot_templates.txt"
+printf '%s\n' "a picture of a {}." "an image of a {}." "a grayscale photo of the {}." > "$templates"
 echo "== training ${EPOCHS:-3} epochs of 60,000 images (model: models/demo-ViT-28.json); Ctrl-C and rerun to resume"
 time $bin train --model demo-ViT-28 --name demo-fashion-mnist --logs runs --resume latest \
   --train-data "$(range_of "$data/train")" --val-data "$(range_of "$data/test")" \
@@ -36,10 +37,21 @@ time $bin train --model demo-ViT-28 --name demo-fashion-mnist --logs runs --resu
   --workers 1 --log-every-n-steps 20 > "$run.summary.json"
 
 echo
-echo "== zero-shot on the 10,000 test images (templates: $templates)"
+echo "== zero-shot on the 10,000 test images (templates: $(paste -sd '|' "$templates"))"
 python_free_top1=$(grep -o '"top1": *[0-9.]*' "$run.summary.json" | head -1 | grep -o '[0-9.]*$')
 echo "top-1 accuracy: $python_free_top1"
 $bin plot "$run"
+
+echo
+echo "== a few test images and what the trained model calls them"
+mkdir -p "$data/samples"
+members=$(for i in 0 1 2 3 4 5; do printf '00000%d.png 00000%d.json ' "$i" "$i"; done)
+tar -xf "$data/test/00000.tar" -C "$data/samples" $members
+weights="$run/checkpoints/$(cat "$run/checkpoints/latest").safetensors"
+$bin zeroshot --weights "$weights" --vocab "$run/vocab.txt.gz" --classes "$data/classes.txt" \
+  --templates "$templates" --top-k 1 --no-cache "$data/samples"
+echo "true labels:"
+for f in "$data"/samples/*.json; do echo "  $(basename "$f" .json).png: $(grep -o '"class":"[^"]*"' "$f" | cut -d'"' -f4)"; done
 echo
 echo "Run folder:   $run (params.json, vocab.txt.gz, metrics.jsonl, checkpoints/, plots/)"
 echo "Summary:      $run.summary.json"
