@@ -18,23 +18,13 @@
 #include "support/run_cli.h"
 
 using namespace clipforge;
+using testing::lines_of;
 using testing::run_cli;
+using testing::write_text;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string write_text(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 torch::Tensor normalized(const torch::Tensor& t) { return t / t.norm(2, 1, true); }
 

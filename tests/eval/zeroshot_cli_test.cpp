@@ -17,20 +17,14 @@
 
 using namespace clipforge;
 using testing::run_cli;
+using testing::write_text;
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string write_text(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << text;
-  return path;
-}
-
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  for (const auto& line : testing::lines_of(text)) out.push_back(nlohmann::json::parse(line));
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +41,19 @@ CliResult run_cli(const std::string& args, const std::string& stdin_text) {
 }  // namespace clipforge::testing
 
 namespace clipforge::testing {
+
+std::string write_text(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 
 BackgroundCli start_cli(const std::string& env, const std::string& args) {
   static int counter = 0;

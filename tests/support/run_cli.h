@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace clipforge::testing {
 
@@ -13,6 +14,12 @@ struct CliResult {
 
 // `args` is appended to the binary path as a shell command line; `stdin_text` is fed to it.
 CliResult run_cli(const std::string& args, const std::string& stdin_text = "");
+
+// Writes `text` to `path` (creating its folder) and returns `path`.
+std::string write_text(const std::string& path, const std::string& text);
+
+// `text` split into lines (a command's stdout, one record per line).
+std::vector<std::string> lines_of(const std::string& text);
 
 }  // namespace clipforge::testing
 
