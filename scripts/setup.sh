@@ -11,6 +11,8 @@ PACKAGES=(
   libpcre2-dev libicu-dev zlib1g-dev
   python3-torch          # only for the tests that launch ranks with torchrun
   libarchive-dev libjpeg-dev   # shard reading/writing; direct JPEG decoding in the data loader
+  libfaiss-dev           # nearest-neighbour indexes (`clipforge index`, `search`)
+  clang libclang-rt-14-dev     # libFuzzer targets (scripts/fuzz.sh)
 )
 
 # The demo's data set, only when asked for (scripts/demo.sh passes --demo).

@@ -44,6 +44,10 @@ void register_train(CLI::App& app) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->capture_default_str();
   cmd->add_option("--workers", c->workers, "data loader threads (0 = one per core)");
+  cmd->add_option("--max-member-bytes", c->limits.max_member_bytes, "skip shard images/json members larger than this, unread")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--max-caption-bytes", c->limits.max_caption_bytes, "skip samples whose caption is larger than this")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--device", c->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--logs", c->logs, "folder of run folders")->capture_default_str();

@@ -38,8 +38,12 @@ void register_embed(CLI::App& app);
 void register_score(CLI::App& app);
 void register_rerank(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_index(CLI::App& app);
+void register_search(CLI::App& app);
+void register_bench_search(CLI::App& bench);
 
 // --model, --weights, --vocab, --device, --precision, --batch-size of the inference commands.
-void add_encoder_options(CLI::App* cmd, EncoderOptions& options);
+// `search` needs weights only for text and image queries, hence weights_required.
+void add_encoder_options(CLI::App* cmd, EncoderOptions& options, bool weights_required = true);
 
 }  // namespace clipforge::cli

@@ -3,9 +3,9 @@
 
 namespace clipforge::cli {
 
-void add_encoder_options(CLI::App* cmd, EncoderOptions& options) {
+void add_encoder_options(CLI::App* cmd, EncoderOptions& options, bool weights_required) {
   cmd->add_option("--model", options.model, "model config name or .json (default: from the weights' metadata)");
-  cmd->add_option("--weights", options.weights, "weights: .safetensors, OpenAI TorchScript .pt or checkpoint")->required();
+  cmd->add_option("--weights", options.weights, "weights: .safetensors, OpenAI TorchScript .pt or checkpoint")->required(weights_required);
   cmd->add_option("--vocab", options.vocab, "tokenizer vocabulary (OpenAI bpe_simple_vocab_16e6.txt.gz or HF vocab.json)")
       ->envname("CLIPFORGE_VOCAB");
   cmd->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();

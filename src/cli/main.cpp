@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -22,6 +23,9 @@ void apply_thread_settings() { set_compute_threads(g_options.threads); }
 
 int main(int argc, char** argv) {
   using namespace clipforge;
+  // Over a file-size limit, write() should fail with EFBIG and be reported like a full disk,
+  // not kill the process mid-checkpoint.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"clipforge: CLIP training, zero-shot classification and reranking in one native binary"};
   app.require_subcommand(1);
   app.fallthrough();
@@ -42,6 +46,8 @@ int main(int argc, char** argv) {
   cli::register_score(app);
   cli::register_rerank(app);
   cli::register_eval(app);
+  cli::register_index(app);
+  cli::register_search(app);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
   bench->require_subcommand(1);
   cli::register_bench_model(*bench);
@@ -49,11 +55,13 @@ int main(int argc, char** argv) {
   cli::register_bench_data(*bench);
   cli::register_bench_train(*bench);
   cli::register_bench_inference(*bench);
+  cli::register_bench_search(*bench);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other command-line mistake is a usage error.
+    return app.exit(e) == 0 ? 0 : static_cast<int>(ErrorKind::kUsage);
   } catch (const Error& e) {
     std::cerr << "clipforge: error: " << e.what() << "\n";
     return e.exit_code();

@@ -6,12 +6,17 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
 
 namespace clipforge {
+namespace {
+// AtomicFileWriter writes PATH + ".tmp." + pid; remove_stale_temp_files looks for it.
+constexpr const char* kTempMarker = ".tmp.";
+}  // namespace
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -29,7 +34,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
-  temp_path_ = path_ + ".tmp." + std::to_string(::getpid());
+  temp_path_ = path_ + kTempMarker + std::to_string(::getpid());
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw runtime_error(temp_path_ + ": cannot create (" + std::strerror(errno) + ")");
 }
@@ -74,6 +79,13 @@ void AtomicFileWriter::commit() {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+}
+
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file() && it->path().filename().string().find(kTempMarker) != std::string::npos)
+      std::filesystem::remove(it->path(), ec);
 }
 
 bool file_exists(const std::string& path) {

@@ -34,6 +34,10 @@ class AtomicFileWriter {
   int fd_ = -1;
 };
 
+// Removes the temporary files that writes killed before their rename left in `dir` (not
+// recursive). Only for folders one process owns, such as a run folder at start.
+void remove_stale_temp_files(const std::string& dir);
+
 bool file_exists(const std::string& path);
 std::uint64_t file_size(const std::string& path);
 

@@ -180,6 +180,21 @@ Array parse(std::string_view bytes, const std::string& name) {
 
 Array read(const std::string& path) { return parse(read_file(path), path); }
 
+FloatMatrix read_float_matrix(const std::string& path) {
+  const Array a = read(path);
+  if (a.shape.size() != 2)
+    throw mismatch_error(path + ": expected a 2-D [rows, dim] array, not " + std::to_string(a.shape.size()) + "-D");
+  if (a.dtype == Dtype::kInt64) throw mismatch_error(path + ": expected float32 or float16 values, not int64");
+  FloatMatrix m{a.shape[0], a.shape[1], std::vector<float>(static_cast<std::size_t>(a.elements()))};
+  if (a.dtype == Dtype::kFloat32) {
+    std::memcpy(m.values.data(), a.data.data(), m.values.size() * sizeof(float));
+  } else {
+    const std::uint16_t* half = a.as<std::uint16_t>();
+    for (std::size_t i = 0; i < m.values.size(); ++i) m.values[i] = half_to_float(half[i]);
+  }
+  return m;
+}
+
 std::string serialize(Dtype dtype, const std::vector<std::int64_t>& shape, const void* data) {
   std::string dict = std::string("{'descr': '") + descr(dtype) + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < shape.size(); ++i) dict += (i > 0 ? ", " : "") + std::to_string(shape[i]);

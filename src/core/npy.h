@@ -34,6 +34,14 @@ struct Array {
 Array parse(std::string_view bytes, const std::string& name);
 Array read(const std::string& path);
 
+// A 2-D float32 or float16 array (embeddings) widened to float32, row-major.
+struct FloatMatrix {
+  std::int64_t rows = 0, cols = 0;
+  std::vector<float> values;
+};
+// mismatch_error naming the file for any other rank or dtype.
+FloatMatrix read_float_matrix(const std::string& path);
+
 // The .npy image (version 1.0 header, padded to 64 bytes) of `data`, which holds
 // product(shape) elements of `dtype`.
 std::string serialize(Dtype dtype, const std::vector<std::int64_t>& shape, const void* data);

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "data/normalize.h"
+#include "data/sample_reader.h"
 #include "data/skip_stats.h"
 #include "text/tokenizer.h"
 
@@ -52,6 +53,7 @@ struct LoaderConfig {
   int context_length = 77;
   int prefetch_batches = 4;  // ready batches held, over all workers
   bool drop_last = true;
+  ReadLimits limits;  // members over these bounds are skipped unread (counted as oversized_member)
   WarningSink on_warning = warn_to_stderr;  // skipped data and plan warnings
 };
 

@@ -30,10 +30,16 @@ bool is_image_extension(const std::string& ext) {
   return ext == "jpg" || ext == "jpeg" || ext == "png" || ext == "webp" || ext == "bmp";
 }
 
-// Adds one member to the sample it belongs to.
+// Adds one member to the sample it belongs to. An oversized member the sample would use makes
+// the sample oversized; one of an ignored extension does not matter.
 void absorb(RawSample& sample, TarMember& member, const std::string& extension) {
   if (is_unsafe(member.name)) sample.unsafe_path = true;
   const std::string ext = lowercase(extension);
+  const bool used = (is_image_extension(ext) && !sample.has_image) || ext == "txt" || ext == "json";
+  if (used && member.oversized) {
+    sample.oversized = true;
+    return;
+  }
   if (is_image_extension(ext) && !sample.has_image) {
     sample.image = std::move(member.data);
     sample.has_image = true;
@@ -54,8 +60,9 @@ void split_member_name(const std::string& name, std::string& key, std::string& e
   extension = dot == std::string::npos ? "" : name.substr(dot + 1);
 }
 
-std::optional<SkipReason> check_sample(RawSample& sample) {
+std::optional<SkipReason> check_sample(RawSample& sample, const ReadLimits& limits) {
   if (sample.unsafe_path) return SkipReason::kUnsafePath;
+  if (sample.oversized) return SkipReason::kOversizedMember;
   if (!sample.has_image) return SkipReason::kMissingImage;
   if (sample.image.empty()) return SkipReason::kEmptyImage;
   if (!sample.has_caption && !sample.json.empty()) {
@@ -63,15 +70,22 @@ std::optional<SkipReason> check_sample(RawSample& sample) {
     if (meta.is_object() && meta.contains("caption") && meta["caption"].is_string()) {
       sample.caption = meta["caption"].get<std::string>();
       sample.has_caption = true;
+      if (sample.caption.size() > limits.max_caption_bytes) return SkipReason::kOversizedMember;
     }
   }
   if (!sample.has_caption) return SkipReason::kMissingCaption;
   return std::nullopt;
 }
 
-SampleReader::SampleReader(const ShardSpec& shard) : shard_(shard) {
+SampleReader::SampleReader(const ShardSpec& shard, ReadLimits limits) : shard_(shard), limits_(limits) {
   if (shard.kind != ShardSpec::Kind::kCsvRows) {
-    tar_ = std::make_unique<TarReader>(shard.location, shard.kind == ShardSpec::Kind::kPipe);
+    // Captions are bounded by their own, smaller limit before they are read.
+    const ReadLimits limits = limits_;
+    tar_ = std::make_unique<TarReader>(shard.location, shard.kind == ShardSpec::Kind::kPipe, [limits](const std::string& name) {
+      std::string key, extension;
+      split_member_name(name, key, extension);
+      return lowercase(extension) == "txt" ? limits.max_caption_bytes : limits.max_member_bytes;
+    });
   }
   row_ = shard.first_row;
 }
@@ -105,11 +119,16 @@ bool SampleReader::next_csv(RawSample& sample) {
   sample.key = std::to_string(row.line);
   sample.caption = row.caption;
   sample.has_caption = true;
+  if (sample.caption.size() > limits_.max_caption_bytes) sample.oversized = true;
   // A missing or unreadable image file is a bad sample, not a bad dataset.
-  if (file_exists(row.image_path)) {
+  if (!sample.oversized && file_exists(row.image_path)) {
     try {
-      sample.image = read_file(row.image_path);
-      sample.has_image = true;
+      if (file_size(row.image_path) > limits_.max_member_bytes) {
+        sample.oversized = true;
+      } else {
+        sample.image = read_file(row.image_path);
+        sample.has_image = true;
+      }
     } catch (const Error&) {
     }
   }

@@ -22,6 +22,13 @@ struct RawSample {
   bool has_caption = false;
   std::string json;         // the raw json member, "" if none
   bool unsafe_path = false; // a member path was absolute or contained ".."
+  bool oversized = false;   // its image, caption or json was over the reader's bounds (not kept)
+};
+
+// Bounds on what one sample may hold; larger members are skipped without being buffered.
+struct ReadLimits {
+  std::uint64_t max_member_bytes = kDefaultMaxMemberBytes;  // image or json member, CSV image file
+  std::uint64_t max_caption_bytes = 64ull << 10;            // txt member or json "caption"
 };
 
 // "dir/abc.def.jpg" -> key "dir/abc", extension "def.jpg".
@@ -29,12 +36,12 @@ void split_member_name(const std::string& name, std::string& key, std::string& e
 
 // Why a sample cannot be used, judged without decoding its image; nullopt when it looks usable.
 // Fills the caption from the json member's "caption" string when there is no txt member.
-std::optional<SkipReason> check_sample(RawSample& sample);
+std::optional<SkipReason> check_sample(RawSample& sample, const ReadLimits& limits = {});
 
 class SampleReader {
  public:
   // Opens the shard; throws ShardError when it cannot be read at all.
-  explicit SampleReader(const ShardSpec& shard);
+  explicit SampleReader(const ShardSpec& shard, ReadLimits limits = {});
   // The next sample; false at the end. Throws ShardError when the rest of the shard is unreadable
   // (the samples already returned stay valid).
   bool next(RawSample& sample);
@@ -44,6 +51,7 @@ class SampleReader {
   bool next_csv(RawSample& sample);
 
   const ShardSpec& shard_;
+  ReadLimits limits_;
   std::unique_ptr<TarReader> tar_;
   TarMember member_;
   bool have_member_ = false;  // member_ holds the first member of the next sample

@@ -3,9 +3,9 @@
 namespace clipforge::data {
 
 SampleStream::SampleStream(const std::vector<ShardSpec>& shards, ShardOrder order, int shuffle_buffer,
-                           std::uint64_t shuffle_seed, SkipStats& stats)
+                           std::uint64_t shuffle_seed, SkipStats& stats, ReadLimits limits)
     : shards_(shards), order_(std::move(order)), capacity_(shuffle_buffer > 0 ? shuffle_buffer : 0),
-      rng_(shuffle_seed), stats_(stats) {}
+      rng_(shuffle_seed), stats_(stats), limits_(limits) {}
 
 bool SampleStream::pull(RawSample& sample, std::string& shard_name) {
   while (true) {
@@ -19,7 +19,7 @@ bool SampleStream::pull(RawSample& sample, std::string& shard_name) {
       current_ = &shards_[*index];
       shard_gave_sample_ = false;
       try {
-        reader_ = std::make_unique<SampleReader>(*current_);
+        reader_ = std::make_unique<SampleReader>(*current_, limits_);
       } catch (const ShardError& e) {
         stats_.skipped(e.reason(), current_->name, "", e.what());
         ++empty_shards_in_a_row_;
@@ -38,7 +38,7 @@ bool SampleStream::pull(RawSample& sample, std::string& shard_name) {
       continue;
     }
     stats_.sample_read(current_->name);
-    if (const auto reason = check_sample(sample)) {
+    if (const auto reason = check_sample(sample, limits_)) {
       stats_.skipped(*reason, current_->name, sample.key, "");
       continue;
     }

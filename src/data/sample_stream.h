@@ -19,7 +19,7 @@ class SampleStream {
  public:
   // `shuffle_buffer` 0 passes samples through in shard order.
   SampleStream(const std::vector<ShardSpec>& shards, ShardOrder order, int shuffle_buffer, std::uint64_t shuffle_seed,
-               SkipStats& stats);
+               SkipStats& stats, ReadLimits limits = {});
 
   // The next sample; false at the end (a non-cycling reader has read its shards, or a whole pass
   // over the reader's shards gave no usable sample).
@@ -39,6 +39,7 @@ class SampleStream {
   std::size_t capacity_;
   std::mt19937_64 rng_;
   SkipStats& stats_;
+  ReadLimits limits_;
   std::unique_ptr<SampleReader> reader_;
   const ShardSpec* current_ = nullptr;
   std::size_t empty_shards_in_a_row_ = 0;

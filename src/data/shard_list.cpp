@@ -8,11 +8,19 @@
 namespace clipforge::data {
 namespace {
 
+// Bounds that only a typo (or a hostile string) reaches: LAION-5B is about 600k shards. They keep
+// a pattern like "{0..999999999999}" from exhausting memory or, deeply nested, the stack.
+constexpr std::size_t kMaxShards = 2'000'000;
+constexpr std::size_t kMaxExpandedBytes = 256ull << 20;
+constexpr int kMaxBraceDepth = 32;
+constexpr std::size_t kMaxBraceGroups = 256;
+
 // Index of the '}' closing the '{' at `open`, or npos.
 std::size_t matching_brace(const std::string& s, std::size_t open) {
   int depth = 0;
   for (std::size_t i = open; i < s.size(); ++i) {
-    if (s[i] == '{') ++depth;
+    if (s[i] == '{' && ++depth > kMaxBraceDepth)
+      throw usage_error("shard list: braces nested more than " + std::to_string(kMaxBraceDepth) + " deep");
     if (s[i] == '}' && --depth == 0) return i;
   }
   return std::string::npos;
@@ -73,9 +81,53 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-}  // namespace
+// How many names, of how many bytes in all, a pattern expands to. Computed without expanding and
+// saturating at kCap, so a pattern is judged before any of its names exist.
+struct Expansion {
+  std::size_t names = 0, bytes = 0;
+};
+constexpr std::size_t kCap = std::size_t(1) << 62;
+std::size_t capped_add(std::size_t a, std::size_t b) { return std::min(kCap, a + b); }
+std::size_t capped_mul(std::size_t a, std::size_t b) { return a != 0 && b > kCap / a ? kCap : a * b; }
 
-std::vector<std::string> expand_braces(const std::string& pattern) {
+Expansion measure(const std::string& pattern) {
+  const std::size_t open = pattern.find('{');
+  if (open == std::string::npos) return {1, pattern.size()};
+  const std::size_t close = matching_brace(pattern, open);
+  if (close == std::string::npos) return {1, pattern.size()};  // expansion reports the unbalanced brace
+  const std::string body = pattern.substr(open + 1, close - open - 1);
+  Expansion alternatives;
+  const std::size_t dots = body.find("..");
+  const std::string lo = body.substr(0, dots), hi = dots == std::string::npos ? "" : body.substr(dots + 2);
+  if (dots != std::string::npos && all_digits(lo) && all_digits(hi) && lo.size() <= 18 && hi.size() <= 18) {
+    const long long a = std::stoll(lo), b = std::stoll(hi);
+    alternatives.names = std::size_t(a <= b ? b - a : a - b) + 1;
+    alternatives.bytes = capped_mul(alternatives.names, std::max<std::size_t>({lo.size(), hi.size(), 19}));
+  } else {
+    for (const std::string& part : split_alternatives(body)) {
+      const Expansion e = measure(part);
+      alternatives = {capped_add(alternatives.names, e.names), capped_add(alternatives.bytes, e.bytes)};
+    }
+  }
+  const Expansion tails = measure(pattern.substr(close + 1));
+  return {capped_mul(alternatives.names, tails.names),
+          capped_add(capped_add(capped_mul(open, capped_mul(alternatives.names, tails.names)),
+                                capped_mul(alternatives.bytes, tails.names)),
+                     capped_mul(tails.bytes, alternatives.names))};
+}
+
+// Refuses what would not fit the bounds; `total` accumulates over the sources of one list.
+void check_expansion(const std::string& pattern, Expansion& total) {
+  if (static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '{')) > kMaxBraceGroups)
+    throw usage_error("shard list: more than " + std::to_string(kMaxBraceGroups) + " brace groups");
+  const Expansion e = measure(pattern);
+  total = {capped_add(total.names, e.names), capped_add(total.bytes, e.bytes)};
+  if (total.names > kMaxShards || total.bytes > kMaxExpandedBytes)
+    throw usage_error("shard list '" + pattern.substr(0, 80) + "' expands to more than " + std::to_string(kMaxShards) +
+                      " names or " + std::to_string(kMaxExpandedBytes >> 20) + " MiB");
+}
+
+std::vector<std::string> expand_checked(const std::string& pattern) {
   const std::size_t open = pattern.find('{');
   if (open == std::string::npos) {
     if (pattern.find('}') != std::string::npos) throw usage_error("shard list '" + pattern + "': unbalanced '}'");
@@ -90,22 +142,32 @@ std::vector<std::string> expand_braces(const std::string& pattern) {
   std::vector<std::string> alternatives;
   if (!expand_range(body, alternatives)) {
     for (const std::string& part : split_alternatives(body)) {
-      for (std::string& expanded : expand_braces(part)) alternatives.push_back(std::move(expanded));
+      for (std::string& expanded : expand_checked(part)) alternatives.push_back(std::move(expanded));
     }
   }
   std::vector<std::string> result;
-  const std::vector<std::string> tails = expand_braces(suffix);
+  const std::vector<std::string> tails = expand_checked(suffix);
   for (const std::string& alternative : alternatives) {
     for (const std::string& tail : tails) result.push_back(prefix + alternative + tail);
   }
   return result;
 }
 
+}  // namespace
+
+std::vector<std::string> expand_braces(const std::string& pattern) {
+  Expansion total;
+  check_expansion(pattern, total);
+  return expand_checked(pattern);
+}
+
 std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
   std::vector<ShardSpec> shards;
+  Expansion total;
+  for (const std::string& source : split_sources(urls)) check_expansion(source, total);
   for (const std::string& source : split_sources(urls)) {
     if (source.empty()) continue;
-    for (const std::string& url : expand_braces(source)) {
+    for (const std::string& url : expand_checked(source)) {
       ShardSpec spec;
       if (url.rfind("pipe:", 0) == 0) {
         spec.kind = ShardSpec::Kind::kPipe;

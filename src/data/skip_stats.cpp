@@ -15,6 +15,7 @@ const char* reason_name(SkipReason reason) {
     case SkipReason::kCorruptTar: return "corrupt_tar";
     case SkipReason::kMissingShard: return "missing_shard";
     case SkipReason::kPipeFailed: return "pipe_failed";
+    case SkipReason::kOversizedMember: return "oversized_member";
   }
   return "unknown";
 }

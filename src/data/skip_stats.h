@@ -23,8 +23,9 @@ enum class SkipReason {
   kCorruptTar,
   kMissingShard,
   kPipeFailed,
+  kOversizedMember,
 };
-inline constexpr int kSkipReasonCount = 9;
+inline constexpr int kSkipReasonCount = 10;
 
 const char* reason_name(SkipReason reason);  // "undecodable_image", ...
 

@@ -9,7 +9,9 @@
 
 namespace clipforge::data {
 
-TarReader::TarReader(const std::string& source, bool command) : source_(source), command_(command) {
+TarReader::TarReader(const std::string& source, bool command, MemberBound bound)
+    : source_(source), command_(command), bound_(std::move(bound)) {
+  if (!bound_) bound_ = [](const std::string&) { return kDefaultMaxMemberBytes; };
   archive_ = archive_read_new();
   archive_read_support_filter_all(archive_);
   archive_read_support_format_tar(archive_);
@@ -87,6 +89,11 @@ bool TarReader::next(TarMember& member) {
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
     member.name = archive_entry_pathname(entry) != nullptr ? archive_entry_pathname(entry) : "";
     const la_int64_t size = archive_entry_size(entry);
+    // The size comes from the header: check it before allocating. The next header read skips
+    // the unread data.
+    member.oversized = size > 0 && static_cast<std::uint64_t>(size) > bound_(member.name);
+    member.data.clear();
+    if (member.oversized) return true;
     member.data.resize(size > 0 ? static_cast<std::size_t>(size) : 0);
     std::size_t filled = 0;
     while (filled < member.data.size()) {

@@ -3,7 +3,9 @@
 // so member names are only strings and absolute or ".." paths cannot write anywhere.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -27,12 +29,21 @@ class ShardError : public std::runtime_error {
 struct TarMember {
   std::string name;
   std::string data;
+  bool oversized = false;  // larger than the reader's bound: `data` left empty, never buffered
 };
+
+// Members larger than this are skipped unread by default: web images are far smaller, and a
+// crafted header must not make the loader allocate gigabytes.
+inline constexpr std::uint64_t kDefaultMaxMemberBytes = 64ull << 20;
 
 class TarReader {
  public:
-  // `command` true: `source` is run with /bin/sh and its stdout read. Throws ShardError.
-  TarReader(const std::string& source, bool command);
+  // The largest member to read, given its name; larger ones come back oversized and unread.
+  using MemberBound = std::function<std::uint64_t(const std::string& name)>;
+
+  // `command` true: `source` is run with /bin/sh and its stdout read. A null `bound` allows
+  // kDefaultMaxMemberBytes for every member. Throws ShardError.
+  TarReader(const std::string& source, bool command, MemberBound bound = nullptr);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
@@ -47,6 +58,7 @@ class TarReader {
 
   std::string source_;
   bool command_;
+  MemberBound bound_;
   archive* archive_ = nullptr;
   std::FILE* pipe_ = nullptr;
   bool ended_ = false;

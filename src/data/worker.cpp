@@ -102,7 +102,7 @@ void Worker::produce() {
   SampleStream stream(shards_, ShardOrder(order), config_.shuffle_buffer,
                       derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(reader_),
                                    static_cast<std::uint64_t>(Stream::kSampleShuffle)}),
-                      stats_);
+                      stats_, config_.limits);
   ReaderPosition position = job_.start;
   std::int64_t stream_index = 0;
   Batch batch = empty_batch();

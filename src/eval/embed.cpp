@@ -13,12 +13,8 @@
 namespace clipforge {
 
 torch::Tensor read_embeddings(const std::string& path) {
-  npy::Array a = npy::read(path);
-  if (a.shape.size() != 2)
-    throw mismatch_error(path + ": embeddings must be a 2-D [rows, dim] array, not " + std::to_string(a.shape.size()) + "-D");
-  if (a.dtype == npy::Dtype::kInt64) throw mismatch_error(path + ": embeddings must be float32 or float16, not int64");
-  const auto dtype = a.dtype == npy::Dtype::kFloat32 ? torch::kFloat : torch::kHalf;
-  return torch::from_blob(a.data.data(), {a.shape[0], a.shape[1]}, dtype).to(torch::kFloat).clone();
+  npy::FloatMatrix m = npy::read_float_matrix(path);
+  return torch::from_blob(m.values.data(), {m.rows, m.cols}, torch::kFloat).clone();
 }
 
 void write_embeddings(const std::string& path, const torch::Tensor& features, bool half) {

@@ -24,8 +24,7 @@ struct EmbedOptions {
 // Returns the number of rows written; skipped images are reported on `log`.
 int64_t run_embed(const EmbedOptions& options, std::ostream& log);
 
-// [rows, dim] float32/float16 .npy -> float32 tensor. mismatch_error naming the file for any
-// other dtype or rank.
+// [rows, dim] float32/float16 .npy -> float32 tensor (see npy::read_float_matrix).
 torch::Tensor read_embeddings(const std::string& path);
 void write_embeddings(const std::string& path, const torch::Tensor& features, bool half);
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "eval/clip_score.h"
 #include "eval/image_inputs.h"
+#include "eval/rerank_batch.h"
 
 namespace clipforge {
 
@@ -46,24 +47,6 @@ void write_ranking(const nlohmann::json& result, bool json, std::ostream& out) {
   out.flush();  // streaming: a caller reading the pipe sees each result as soon as it is ready
 }
 
-// The prompt and images of one batch line; input_error with the line number otherwise.
-std::pair<std::string, std::vector<std::string>> parse_batch_line(const std::string& line, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error&) {
-    throw input_error(where + ": not a JSON object");
-  }
-  if (!j.is_object() || !j.contains("prompt") || !j["prompt"].is_string())
-    throw input_error(where + ": needs a string \"prompt\"");
-  if (!j.contains("images") || !j["images"].is_array()) throw input_error(where + ": needs an \"images\" array");
-  std::vector<std::string> images;
-  for (const auto& image : j["images"]) {
-    if (!image.is_string()) throw input_error(where + ": \"images\" must hold file paths (strings)");
-    images.push_back(image.get<std::string>());
-  }
-  return {j["prompt"].get<std::string>(), images};
-}
 }  // namespace
 
 int64_t run_rerank(const RerankOptions& options, std::ostream& out, std::ostream& log) {
@@ -85,8 +68,8 @@ int64_t run_rerank(const RerankOptions& options, std::ostream& out, std::ostream
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      const auto [prompt, images] = parse_batch_line(line, options.batch_file + ":" + std::to_string(number));
-      write_ranking(rank_images(encoder, prompt, images, options.top_k, log), true, out);
+      const RerankRequest request = parse_rerank_request(line, options.batch_file + ":" + std::to_string(number));
+      write_ranking(rank_images(encoder, request.prompt, request.images, options.top_k, log), true, out);
       ++ranked;
     } catch (const Error& e) {
       log << "clipforge: warning: " << e.what() << "\n";

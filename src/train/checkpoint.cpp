@@ -35,8 +35,7 @@ CheckpointStore::CheckpointStore(std::string directory, int keep_last)
   fs::create_directories(directory_);
   // Temporary files of a write that was killed are garbage: the pair they belonged to was
   // never pointed at.
-  for (const auto& entry : fs::directory_iterator(directory_))
-    if (entry.path().filename().string().find(".tmp.") != std::string::npos) fs::remove(entry.path());
+  remove_stale_temp_files(directory_);
 }
 
 std::string CheckpointStore::weights_path(const std::string& stem) const {

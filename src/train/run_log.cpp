@@ -14,13 +14,13 @@ RunLog::RunLog(const std::string& run_dir, int64_t resume_step, bool main_proces
     : terminal_(::isatty(STDERR_FILENO) != 0), main_(main_process) {
   if (!main_) return;
   const std::string path = run_dir + "/metrics.jsonl";
-  if (resume_step >= 0 && file_exists(path)) {
+  if (file_exists(path)) {
     std::istringstream in(read_file(path));
     std::string kept, line;
     while (std::getline(in, line)) {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_discarded()) continue;  // a line cut by a kill
-      if (j.contains("step") && j["step"].get<int64_t>() > resume_step) continue;
+      if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() > resume_step) continue;
       kept += line + "\n";
     }
     write_file_atomic(path, kept);

@@ -11,9 +11,9 @@ namespace clipforge {
 
 class RunLog {
  public:
-  // Opens <run>/metrics.jsonl for appending. With `resume_step` >= 0, lines of steps after it
-  // (logged after the checkpoint a resumed run restarts from) are dropped first, so the file
-  // reads as one uninterrupted run. Only the main process (rank 0) writes and prints; the
+  // Opens <run>/metrics.jsonl for appending. Lines of steps after `resume_step` (the step of the
+  // checkpoint the run restarts from, 0 for a fresh start) were logged by a killed attempt and
+  // are dropped first, so the file reads as one uninterrupted run. Only the main process (rank 0) writes and prints; the
   // others' RunLog does nothing.
   RunLog(const std::string& run_dir, int64_t resume_step, bool main_process);
   ~RunLog();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "data/sample_reader.h"
 #include "train/optimizer.h"
 
 namespace clipforge {
@@ -22,6 +23,7 @@ struct TrainConfig {
   int image_size_override = 0;     // 0 = the model's
   double scale_min = 0.9, scale_max = 1.0;
   int workers = 0;
+  data::ReadLimits limits;         // shard members over these are skipped unread
 
   // optimisation
   int batch_size = 256;

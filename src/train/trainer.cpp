@@ -73,7 +73,8 @@ nlohmann::json params_json(const TrainConfig& c, const std::string& vocab, const
           {"grad_clip_norm", c.grad_clip_norm}, {"accum_freq", c.accum_freq},
           {"precision", precisions[static_cast<int>(c.precision)]}, {"lock_image", c.lock_image},
           {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device},
-          {"workers", c.workers}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
+          {"workers", c.workers}, {"max_member_bytes", c.limits.max_member_bytes},
+          {"max_caption_bytes", c.limits.max_caption_bytes}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
           {"save_every_steps", c.save_every_steps}, {"keep_last", c.keep_last}, {"val_frequency", c.val_frequency},
           {"zeroshot_classes", c.zeroshot_classes}, {"zeroshot_templates", c.zeroshot_templates},
           {"runtime", runtime_description()}};
@@ -148,6 +149,7 @@ void Trainer::setup() {
   }
   run_dir_ = c_.logs + "/" + (c_.name.empty() ? default_run_name(c_.model) : c_.name);
   fs::create_directories(run_dir_);
+  if (main_rank()) remove_stale_temp_files(run_dir_);  // metrics or params writes a kill cut short
   store_ = std::make_unique<CheckpointStore>(run_dir_ + "/checkpoints", c_.keep_last);
   const std::optional<std::string> latest = c_.resume == "latest" ? store_->latest() : std::nullopt;
   if (!c_.resume.empty() && !latest) std::cerr << "clipforge: no checkpoint in " << run_dir_ << " yet: starting fresh\n";
@@ -183,6 +185,7 @@ void Trainer::setup() {
   train_cfg.scale_max = c_.scale_max;
   train_cfg.batch_size = c_.batch_size;
   train_cfg.workers = c_.workers;
+  train_cfg.limits = c_.limits;
   train_cfg.seed = c_.seed;
   train_cfg.num_samples = c_.train_num_samples;
   train_cfg.rank = env_.rank;
@@ -239,7 +242,9 @@ void Trainer::setup() {
       resumed_mid_epoch_ = true;
     }
   }
-  log_ = std::make_unique<RunLog>(run_dir_, latest ? step_ : -1, main_rank());
+  // Without a checkpoint the run starts at step 0: lines of an attempt killed before its first
+  // checkpoint are stale too.
+  log_ = std::make_unique<RunLog>(run_dir_, latest ? step_ : 0, main_rank());
   log_->message("clipforge: run folder " + run_dir_ + "; data plan " + train_loader_->plan().dump());
   if (latest)
     log_->message("clipforge: resumed " + *latest + " (step " + std::to_string(step_) + ", epoch " +

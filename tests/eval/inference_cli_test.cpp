@@ -138,3 +138,24 @@ TEST_CASE("score gives a caption a higher CLIP score with its own image than wit
   CHECK(mean["skipped"] == 1);
   CHECK(mean["clip_score"].get<double>() >= 0);
 }
+
+TEST_CASE("search finds the images of the colour a text names", "[eval][search][cli]") {
+  const std::string work = testing::temp_dir() + "/search";
+  testing::write_colour_images(work + "/images", 2);
+  auto r = run_cli("embed " + trained_flags() + "--images " + work + "/images --out " + work + "/images.npy");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(run_cli("index build --embeddings " + work + "/images.npy --out " + work + "/index").exit_code == 0);
+  for (const auto& colour : testing::colour_names()) {
+    r = run_cli("search " + trained_flags() + "--index " + work + "/index --text 'a photo of a " + colour + " square' --k 2 --json");
+    REQUIRE(r.exit_code == 0);
+    const auto result = nlohmann::json::parse(r.out);
+    CHECK(result["query"] == "a photo of a " + colour + " square");
+    REQUIRE(result["results"].size() == 2);
+    for (const auto& hit : result["results"]) CHECK(fs::path(hit["id"].get<std::string>()).filename().string().rfind(colour + "_", 0) == 0);
+  }
+  // An image query finds itself first.
+  r = run_cli("search " + trained_flags() + "--index " + work + "/index --image " + work + "/images/blue_1.png --k 1 --json");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(nlohmann::json::parse(r.out)["results"][0]["id"].get<std::string>(), Catch::EndsWith("blue_1.png"));
+}

@@ -21,14 +21,14 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-CliResult run_cli(const std::string& args, const std::string& stdin_text) {
+CliResult run_cli(const std::string& args, const std::string& stdin_text, const std::string& shell_prefix) {
   static int counter = 0;
   const std::string base = temp_dir() + "/cli" + std::to_string(counter++);
   {
     std::ofstream in(base + ".in", std::ios::binary);
     in << stdin_text;
   }
-  const std::string command = std::string(CLIPFORGE_BIN) + " " + args + " <" + base + ".in >" + base +
+  const std::string command = shell_prefix + CLIPFORGE_BIN + " " + args + " <" + base + ".in >" + base +
                               ".out 2>" + base + ".err";
   int status = std::system(command.c_str());
   CliResult result;

@@ -13,7 +13,8 @@ struct CliResult {
 };
 
 // `args` is appended to the binary path as a shell command line; `stdin_text` is fed to it.
-CliResult run_cli(const std::string& args, const std::string& stdin_text = "");
+// `shell_prefix` runs first in the same shell (e.g. "ulimit -f 64; ").
+CliResult run_cli(const std::string& args, const std::string& stdin_text = "", const std::string& shell_prefix = "");
 
 // Writes `text` to `path` (creating its folder) and returns `path`.
 std::string write_text(const std::string& path, const std::string& text);
