@@ -22,7 +22,7 @@ std::string text_of_line(const std::string& line, bool jsonl, std::size_t line_n
   try {
     const auto value = nlohmann::json::parse(line);
     if (value.is_string()) return value.get<std::string>();
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     // reported below, with the line number
   }
   throw input_error("stdin:" + std::to_string(line_number) + ": --jsonl expects one JSON string per line");

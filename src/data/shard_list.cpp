@@ -168,6 +168,7 @@ std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
   for (const std::string& source : split_sources(urls)) {
     if (source.empty()) continue;
     for (const std::string& url : expand_checked(source)) {
+      if (url.empty()) continue;  // "{,a}" has an empty alternative: skipped like an empty source (found by fuzzing)
       ShardSpec spec;
       if (url.rfind("pipe:", 0) == 0) {
         spec.kind = ShardSpec::Kind::kPipe;

@@ -203,6 +203,8 @@ ModelConfig load_model_config(const std::string& name_or_path) {
     j = json::parse(read_file(path));
   } catch (const json::parse_error& e) {
     throw input_error(path + ": not valid JSON at byte " + std::to_string(e.byte));
+  } catch (const json::exception& e) {  // e.g. a number too large for any JSON number type
+    throw input_error(path + ": not valid JSON: " + e.what());
   }
   return parse_model_config(j, path);
 }

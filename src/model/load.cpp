@@ -53,7 +53,7 @@ LoadedModel load_model(const ModelSource& source) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(weights.config_json);
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {
       throw input_error(source.weights + ": metadata '" + kConfigMetadataKey + "' is not valid JSON");
     }
     out.config = parse_model_config(j, source.weights + " metadata");

@@ -104,6 +104,8 @@ SafetensorsLayout parse_safetensors_layout(const unsigned char* bytes, std::uint
     header = json::parse(bytes + 8, bytes + 8 + header_len);
   } catch (const json::parse_error& e) {
     throw input_error(path + ": header is not valid JSON (at byte " + std::to_string(8 + e.byte) + ")");
+  } catch (const json::exception& e) {  // found by fuzzing: a number too large for any JSON number type
+    throw input_error(path + ": header is not valid JSON: " + e.what());
   }
   if (!header.is_object()) throw input_error(path + ": header is not a JSON object");
 

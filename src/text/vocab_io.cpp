@@ -101,7 +101,7 @@ Vocabulary load_hf_vocabulary(const std::string& vocab_json_path, const std::str
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw input_error(vocab_json_path + ": " + e.what());
   }
   if (!json.is_object()) throw input_error(vocab_json_path + ": expected a JSON object of token -> id");

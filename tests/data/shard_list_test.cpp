@@ -33,6 +33,11 @@ TEST_CASE("'::' joins sources and pipe: sources keep their command", "[data][url
   CHECK(shards[3].name == "pipe:cat b/y.tar");
   CHECK(shards[4].kind == data::ShardSpec::Kind::kTarFile);
   CHECK_THROWS_AS(data::expand_shard_list("::"), Error);
+  // Found by fuzzing: an empty alternative gave a shard with an empty name.
+  const auto with_empty = data::expand_shard_list("{,a.tar}::b.tar");
+  REQUIRE(with_empty.size() == 2);
+  CHECK(with_empty[0].name == "a.tar");
+  CHECK(with_empty[1].name == "b.tar");
 }
 
 TEST_CASE("a CSV source reads quoted fields and resolves paths against its folder", "[data][urls][csv]") {

@@ -32,20 +32,13 @@ const TrainedColours& trained_colours() {
 }
 
 std::vector<std::string> write_colour_images(const std::string& dir, int per_colour) {
-  // BGR, the colours of the training shards.
-  const cv::Vec3b bgr[] = {{30, 30, 220}, {30, 200, 30}, {220, 40, 30}, {30, 220, 220}};
   std::filesystem::create_directories(dir);
-  std::mt19937 rng(99);
-  std::uniform_int_distribution<int> noise(-25, 25);
+  std::mt19937 rng(99);  // not the training shards' seed: held-out images
   std::vector<std::string> paths;
   for (size_t label = 0; label < colour_names().size(); ++label)
     for (int i = 0; i < per_colour; ++i) {
-      cv::Mat image(16, 16, CV_8UC3);
-      for (int y = 0; y < 16; ++y)
-        for (int x = 0; x < 16; ++x)
-          for (int ch = 0; ch < 3; ++ch) image.at<cv::Vec3b>(y, x)[ch] = cv::saturate_cast<uchar>(bgr[label][ch] + noise(rng));
       paths.push_back(dir + "/" + colour_names()[label] + "_" + std::to_string(i) + ".png");
-      cv::imwrite(paths.back(), image);
+      cv::imwrite(paths.back(), noisy_colour_square(int(label), rng));
     }
   return paths;
 }

@@ -96,6 +96,10 @@ TEST_CASE("malformed safetensors files are refused with one line naming file and
   CHECK_THAT(read_error("not_json.safetensors", bytes_with_header("{\"w\": [1, 2", k8Bytes)),
              Catch::Contains("not valid JSON"));
   CHECK_THAT(read_error("array.safetensors", bytes_with_header("[1, 2, 3]", "")), Catch::Contains("not a JSON object"));
+  // Found by fuzzing: a number no JSON type can hold escaped as a foreign exception.
+  CHECK_THAT(read_error("overflow.safetensors",
+                        bytes_with_header(R"({"w": {"dtype": "F32", "shape": [88888888888888888e8880000014], "data_offsets": [0, 8]}})", k8Bytes)),
+             Catch::Contains("not valid JSON"));
   CHECK_THAT(read_error("dtype.safetensors",
                         bytes_with_header(R"({"w": {"dtype": "F8_E9", "shape": [2], "data_offsets": [0, 8]}})", k8Bytes)),
              Catch::Contains("'w'") && Catch::Contains("unknown dtype \"F8_E9\""));

@@ -2,12 +2,17 @@
 // colours captioned "a photo of a <colour> square", with {"label": index} json.
 #pragma once
 
+#include <opencv2/core.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
 namespace clipforge::testing {
 
 const std::vector<std::string>& colour_names();
+
+// A 16x16 BGR square of colour `label` (an index into colour_names()) with noise from `rng`.
+cv::Mat noisy_colour_square(int label, std::mt19937& rng);
 
 // Two shards DIR/00000.tar and 00001.tar of `per_shard` samples; returns their brace pattern.
 std::string write_colour_shards(const std::string& dir, int per_shard);
