@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo on a fresh Debian 12 machine: trains a small CLIP from scratch on Fashion-MNIST on the
-# CPU (about ten minutes), then reports zero-shot accuracy on the 10,000 test images with prompt
+# CPU (about 17 minutes on 2 cores; 87% zero-shot top-1, 85% after the second epoch at 10.5
+# minutes), then reports zero-shot accuracy on the 10,000 test images with prompt
 # templates it never saw in training, writes the plots, and shows test images with predictions.
 #
 #   scripts/demo.sh            # everything below lands in data/fashion-mnist/ and runs/
