@@ -8,6 +8,7 @@
 # Builds in build-fuzz/. The growing corpus stays in build-fuzz/corpus/TARGET; the seeds are
 # tests/fuzz/seeds/TARGET (and the shipped models/*.json for model_config). A crash leaves its
 # input in build-fuzz/crashes/TARGET/ and makes the script fail: turn it into a regression test.
+# FUZZ_SEED (default 1) is libFuzzer's -seed; 0 means a random one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGETS=(safetensors model_config webdataset tokenizer shard_urls rerank_jsonl npy)
@@ -34,6 +35,9 @@ cmake --build "$BUILD_DIR" -j "${JOBS:-2}" >/dev/null
 shared_vocab=../shared/data/bpe_simple_vocab_16e6.txt.gz
 [ -f "$shared_vocab" ] && export CLIPFORGE_VOCAB="$PWD/$shared_vocab"
 
+# A fixed seed makes CI's short runs repeat the mutations a developer already ran clean;
+# FUZZ_SEED=0 lets libFuzzer pick a new one (what longer runs by hand should do).
+seed=${FUZZ_SEED:-1}
 status=0
 for target in "${selected[@]}"; do
   corpus="$BUILD_DIR/corpus/$target" crashes="$BUILD_DIR/crashes/$target"
@@ -41,7 +45,7 @@ for target in "${selected[@]}"; do
   seeds=(tests/fuzz/seeds/"$target")
   [ "$target" = model_config ] && seeds=(models)
   log="$BUILD_DIR/fuzz_$target.log"
-  if "$BUILD_DIR/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "$BUILD_DIR/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -seed="$seed" -timeout=10 -rss_limit_mb=2048 \
        -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
     result=clean
   else
