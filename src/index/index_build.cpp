@@ -1,7 +1,6 @@
 #include "index/index_build.h"
 
 #include <chrono>
-#include <sstream>
 #include <vector>
 
 #include "core/error.h"
@@ -13,13 +12,12 @@ namespace clipforge {
 namespace {
 std::vector<std::string> row_names(const std::string& explicit_path, const std::string& embeddings, int64_t rows) {
   const std::string path = !explicit_path.empty() ? explicit_path : embeddings + ".ids.txt";
-  std::vector<std::string> ids;
   if (explicit_path.empty() && !file_exists(path)) {
-    for (int64_t r = 0; r < rows; ++r) ids.push_back(std::to_string(r));
-    return ids;
+    std::vector<std::string> numbers;
+    for (int64_t r = 0; r < rows; ++r) numbers.push_back(std::to_string(r));
+    return numbers;
   }
-  std::istringstream in(read_file(path));
-  for (std::string line; std::getline(in, line);) ids.push_back(line);
+  const std::vector<std::string> ids = read_ids(path);
   if (int64_t(ids.size()) != rows)
     throw mismatch_error(path + ": " + std::to_string(ids.size()) + " ids for the " + std::to_string(rows) + " rows of " + embeddings);
   return ids;

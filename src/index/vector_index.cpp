@@ -71,14 +71,14 @@ void prefer_blas_for_exact_search() {
   std::call_once(once, [] { faiss::distance_compute_blas_threshold = 1; });
 }
 
-std::vector<std::string> read_lines(const std::string& path) {
+}  // namespace
+
+std::vector<std::string> read_ids(const std::string& path) {
   std::istringstream in(read_file(path));
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
-
-}  // namespace
 
 const char* index_kind_name(IndexKind kind) {
   switch (kind) {
@@ -214,7 +214,7 @@ VectorIndex VectorIndex::load(const std::string& dir) {
     throw input_error(index_path + ": holds " + std::to_string(index->ntotal) + " rows of dimension " + std::to_string(index->d) +
                       " but index.json says " + std::to_string(count) + " of " + std::to_string(dim));
   VectorIndex result(std::move(index), spec, dim);
-  result.ids_ = read_lines(dir + "/ids.txt");
+  result.ids_ = read_ids(dir + "/ids.txt");
   if (int64_t(result.ids_.size()) != count)
     throw input_error(dir + "/ids.txt: " + std::to_string(result.ids_.size()) + " lines for an index of " + std::to_string(count) + " rows");
   result.set_search_parameters(spec.ef_search, spec.nprobe);

@@ -82,6 +82,9 @@ class VectorIndex {
   std::vector<std::string> ids_;
 };
 
+// Row names, one per line of `path` (an ids file as `clipforge embed` writes it).
+std::vector<std::string> read_ids(const std::string& path);
+
 // Fraction of the exact top-k rows that `approx` also returned, averaged over queries
 // (recall@k). Both must have the same shape.
 double recall_at_k(const Neighbours& exact, const Neighbours& approx);

@@ -34,6 +34,13 @@ bool has_temp_file(const std::string& dir, int pid = 0) {
   return false;
 }
 
+// The stem the `latest` pointer of checkpoint folder `dir` names.
+std::string latest_stem(const std::string& dir) {
+  std::string stem = read_file(dir + "/latest");
+  while (!stem.empty() && (stem.back() == '\n' || stem.back() == ' ')) stem.pop_back();
+  return stem;
+}
+
 // Every complete checkpoint file in `dir` parses, and `latest` (when present) names a pair
 // that exists.
 void check_checkpoints_readable(const std::string& dir) {
@@ -45,8 +52,7 @@ void check_checkpoints_readable(const std::string& dir) {
     CHECK_NOTHROW(read_safetensors(it->path().string()));
   }
   if (file_exists(dir + "/latest")) {
-    std::string stem = read_file(dir + "/latest");
-    while (!stem.empty() && (stem.back() == '\n' || stem.back() == ' ')) stem.pop_back();
+    const std::string stem = latest_stem(dir);
     INFO("latest: " << stem);
     CHECK(file_exists(dir + "/" + stem + ".safetensors"));
     CHECK(file_exists(dir + "/" + stem + ".state.safetensors"));
@@ -64,9 +70,7 @@ std::vector<std::string> loss_lines(const std::string& run) {
 }
 
 NamedTensors final_weights(const std::string& run) {
-  std::string stem = read_file(run + "/checkpoints/latest");
-  while (!stem.empty() && (stem.back() == '\n' || stem.back() == ' ')) stem.pop_back();
-  return state_dict(*load_model({"", run + "/checkpoints/" + stem + ".safetensors"}).model);
+  return state_dict(*load_model({"", run + "/checkpoints/" + latest_stem(run + "/checkpoints") + ".safetensors"}).model);
 }
 
 }  // namespace
