@@ -48,6 +48,8 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-caption-bytes", c->limits.max_caption_bytes, "skip samples whose caption is larger than this")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--pipe-timeout", c->limits.pipe_timeout_s, "seconds a pipe: command may send nothing before it is killed")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--device", c->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--logs", c->logs, "folder of run folders")->capture_default_str();

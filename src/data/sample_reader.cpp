@@ -85,7 +85,7 @@ SampleReader::SampleReader(const ShardSpec& shard, ReadLimits limits) : shard_(s
       std::string key, extension;
       split_member_name(name, key, extension);
       return lowercase(extension) == "txt" ? limits.max_caption_bytes : limits.max_member_bytes;
-    });
+    }, limits_.pipe_timeout_s);
   }
   row_ = shard.first_row;
 }
@@ -96,13 +96,23 @@ bool SampleReader::next(RawSample& sample) {
 }
 
 bool SampleReader::next_tar(RawSample& sample) {
+  if (deferred_error_) throw *deferred_error_;
   if (!have_member_ && !tar_->next(member_)) return false;
   have_member_ = false;
   std::string extension;
   split_member_name(member_.name, sample.key, extension);
   absorb(sample, member_, extension);
   std::string key;
-  while (tar_->next(member_)) {
+  for (;;) {
+    // The sample is complete when the next key starts or the shard ends; when the shard fails
+    // instead (truncated, a command that fails after its last byte), what was read of this
+    // sample is still judged on its own, and the failure is reported on the next call.
+    try {
+      if (!tar_->next(member_)) break;
+    } catch (const ShardError& error) {
+      deferred_error_ = error;
+      break;
+    }
     split_member_name(member_.name, key, extension);
     if (key != sample.key) {
       have_member_ = true;

@@ -25,10 +25,12 @@ struct RawSample {
   bool oversized = false;   // its image, caption or json was over the reader's bounds (not kept)
 };
 
-// Bounds on what one sample may hold; larger members are skipped without being buffered.
+// Bounds on what one sample may hold (larger members are skipped without being buffered) and on
+// how long a `pipe:` command may go silent.
 struct ReadLimits {
   std::uint64_t max_member_bytes = kDefaultMaxMemberBytes;  // image or json member, CSV image file
   std::uint64_t max_caption_bytes = 64ull << 10;            // txt member or json "caption"
+  int pipe_timeout_s = kDefaultPipeTimeoutSeconds;
 };
 
 // "dir/abc.def.jpg" -> key "dir/abc", extension "def.jpg".
@@ -55,6 +57,7 @@ class SampleReader {
   std::unique_ptr<TarReader> tar_;
   TarMember member_;
   bool have_member_ = false;  // member_ holds the first member of the next sample
+  std::optional<ShardError> deferred_error_;  // the shard failed after the sample last returned
   std::size_t row_ = 0;
 };
 

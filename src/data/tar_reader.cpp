@@ -2,14 +2,40 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <sys/wait.h>
 
 #include <cerrno>
-#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "data/pipe_command.h"
 
 namespace clipforge::data {
 
-TarReader::TarReader(const std::string& source, bool command, MemberBound bound)
+struct PipeSource {
+  PipeSource(const std::string& command, int timeout_s) : command(command, timeout_s), buffer(1 << 16) {}
+  PipeCommand command;
+  std::vector<char> buffer;
+  // Why reading failed: the exception is rethrown here, as it must not cross libarchive's C frames.
+  std::optional<ShardError> error;
+};
+
+namespace {
+
+la_ssize_t read_pipe(archive* archive, void* client, const void** buffer) {
+  auto& source = *static_cast<PipeSource*>(client);
+  *buffer = source.buffer.data();
+  try {
+    return static_cast<la_ssize_t>(source.command.read(source.buffer.data(), source.buffer.size()));
+  } catch (const ShardError& error) {
+    source.error = error;
+    archive_set_error(archive, EIO, "%s", error.what());
+    return -1;
+  }
+}
+
+}  // namespace
+
+TarReader::TarReader(const std::string& source, bool command, MemberBound bound, int pipe_timeout_s)
     : source_(source), command_(command), bound_(std::move(bound)) {
   if (!bound_) bound_ = [](const std::string&) { return kDefaultMaxMemberBytes; };
   archive_ = archive_read_new();
@@ -20,10 +46,8 @@ TarReader::TarReader(const std::string& source, bool command, MemberBound bound)
   try {
     int status;
     if (command_) {
-      // "e": close-on-exec, so commands started by other workers do not inherit this pipe.
-      pipe_ = ::popen(source_.c_str(), "re");
-      if (pipe_ == nullptr) throw ShardError(SkipReason::kPipeFailed, std::string("cannot start: ") + std::strerror(errno));
-      status = archive_read_open_FILE(archive_, pipe_);
+      pipe_ = std::make_unique<PipeSource>(source_, pipe_timeout_s);
+      status = archive_read_open(archive_, pipe_.get(), nullptr, read_pipe, nullptr);
     } else {
       status = archive_read_open_filename(archive_, source_.c_str(), 1 << 16);
       if (status != ARCHIVE_OK && archive_errno(archive_) == ENOENT) {
@@ -33,21 +57,12 @@ TarReader::TarReader(const std::string& source, bool command, MemberBound bound)
     if (status != ARCHIVE_OK) fail_archive();
   } catch (...) {
     if (archive_ != nullptr) archive_read_free(archive_);
-    close_pipe();
     throw;
   }
 }
 
 TarReader::~TarReader() {
   if (archive_ != nullptr) archive_read_free(archive_);
-  close_pipe();
-}
-
-int TarReader::close_pipe() {
-  if (pipe_ == nullptr) return 0;
-  const int status = ::pclose(pipe_);
-  pipe_ = nullptr;
-  return status;
 }
 
 void TarReader::fail_archive() {
@@ -56,13 +71,9 @@ void TarReader::fail_archive() {
   if (command_) {
     archive_read_free(archive_);
     archive_ = nullptr;
+    if (pipe_->error) throw *pipe_->error;
     // A failing command usually shows up as a short or empty stream: report the command.
-    const int status = close_pipe();
-    if (status != 0) {
-      throw ShardError(SkipReason::kPipeFailed, "command failed (" +
-                                                    (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                                                       : std::string("killed")) + ")");
-    }
+    pipe_->command.finish();
   }
   const bool truncated = message.find("runcat") != std::string::npos || message.find("premature") != std::string::npos ||
                          message.find("nexpected end") != std::string::npos;
@@ -75,13 +86,7 @@ bool TarReader::next(TarMember& member) {
     const int status = archive_read_next_header(archive_, &entry);
     if (status == ARCHIVE_EOF) {
       ended_ = true;
-      if (command_) {
-        const int exit_status = close_pipe();
-        if (exit_status != 0) {
-          throw ShardError(SkipReason::kPipeFailed, "command exited with status " +
-                                                        std::to_string(WIFEXITED(exit_status) ? WEXITSTATUS(exit_status) : -1));
-        }
-      }
+      if (command_) pipe_->command.finish();
       return false;
     }
     // RETRY is libarchive's "damaged header, could resync": we skip the rest of the shard instead.

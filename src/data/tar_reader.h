@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +26,8 @@ class ShardError : public std::runtime_error {
   SkipReason reason_;
 };
 
+struct PipeSource;  // tar_reader.cpp: a `pipe:` command and its read state
+
 struct TarMember {
   std::string name;
   std::string data;
@@ -36,14 +38,20 @@ struct TarMember {
 // crafted header must not make the loader allocate gigabytes.
 inline constexpr std::uint64_t kDefaultMaxMemberBytes = 64ull << 20;
 
+// A `pipe:` command that sends nothing for this long is killed and its shard skipped.
+inline constexpr int kDefaultPipeTimeoutSeconds = 120;
+
+
 class TarReader {
  public:
   // The largest member to read, given its name; larger ones come back oversized and unread.
   using MemberBound = std::function<std::uint64_t(const std::string& name)>;
 
-  // `command` true: `source` is run with /bin/sh and its stdout read. A null `bound` allows
-  // kDefaultMaxMemberBytes for every member. Throws ShardError.
-  TarReader(const std::string& source, bool command, MemberBound bound = nullptr);
+  // `command` true: `source` is run with /bin/sh and its stdout read, the command killed when it
+  // sends nothing for `pipe_timeout_s`. A null `bound` allows kDefaultMaxMemberBytes for every
+  // member. Throws ShardError.
+  TarReader(const std::string& source, bool command, MemberBound bound = nullptr,
+            int pipe_timeout_s = kDefaultPipeTimeoutSeconds);
   ~TarReader();
   TarReader(const TarReader&) = delete;
   TarReader& operator=(const TarReader&) = delete;
@@ -53,14 +61,12 @@ class TarReader {
 
  private:
   [[noreturn]] void fail_archive();
-  // Exit status of the command (0 for files); waits for it.
-  int close_pipe();
 
   std::string source_;
   bool command_;
   MemberBound bound_;
   archive* archive_ = nullptr;
-  std::FILE* pipe_ = nullptr;
+  std::unique_ptr<PipeSource> pipe_;
   bool ended_ = false;
 };
 

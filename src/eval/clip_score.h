@@ -16,8 +16,9 @@ inline double clip_s_of(double cosine) { return 2.5 * (cosine > 0 ? cosine : 0.0
 
 struct ScoreOptions {
   EncoderOptions encoder;
-  std::string pairs;  // CSV with image_path/filepath and caption/title columns
+  std::string pairs;  // a .csv with image_path/filepath and caption/title columns, or shard URLs
   bool json = false;  // JSON lines instead of CSV
+  int workers = 0;    // shard decoding threads (0 = one per core)
 };
 
 struct ScoreSummary {
@@ -25,7 +26,9 @@ struct ScoreSummary {
   double mean_clip_score = 0, mean_clip_s = 0;
 };
 
-// One line per scored pair on `out`, then the means; skipped pairs reported on `log`.
+// One line per scored pair on `out`, then the means; skipped pairs reported on `log`. CSV pairs
+// come in file order named by image path; shard samples (decoded by the data loader, so every
+// skip reason of docs/data.md applies) are named by their sample key.
 ScoreSummary run_score(const ScoreOptions& options, std::ostream& out, std::ostream& log);
 
 }  // namespace clipforge

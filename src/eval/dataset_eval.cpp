@@ -4,14 +4,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 
 #include "core/error.h"
-#include "data/loader.h"
-#include "data/normalize.h"
 #include "eval/encoder.h"
 #include "eval/image_inputs.h"
 #include "eval/retrieval.h"
+#include "eval/shard_batches.h"
 #include "eval/zeroshot.h"
 
 namespace clipforge {
@@ -35,25 +33,8 @@ int label_in(const std::string& json_text, const std::vector<std::string>& class
   return -1;
 }
 
-// Every sample of the shards once, in order, as normalised pixels with its caption and json.
-void for_each_shard_batch(const DatasetEvalOptions& options, int image_size,
-                          const std::function<void(const torch::Tensor&, const data::Batch&)>& visit) {
-  data::LoaderConfig config;
-  config.urls = options.data;
-  config.image_size = image_size;
-  config.train = false;
-  config.shuffle_buffer = 0;
-  config.drop_last = false;
-  config.batch_size = options.encoder.batch_size;
-  config.workers = options.workers;
-  data::Loader loader(config);
-  const int64_t plane = static_cast<int64_t>(image_size) * image_size;
-  while (auto batch = loader.next()) {
-    torch::Tensor pixels = torch::empty({batch->size, 3, image_size, image_size});
-    for (int i = 0; i < batch->size; ++i)
-      data::normalize_chw(batch->images.data() + i * 3 * plane, plane, pixels.data_ptr<float>() + i * 3 * plane);
-    visit(pixels, *batch);
-  }
+ShardBatchOptions shard_batches(const DatasetEvalOptions& options, int image_size) {
+  return {options.data, image_size, options.encoder.batch_size, options.workers};
 }
 
 }  // namespace
@@ -80,7 +61,7 @@ nlohmann::json evaluate_zeroshot(const DatasetEvalOptions& options, std::ostream
       labels.insert(labels.end(), encoded.paths.size(), static_cast<int64_t>(c));
     }
   } else {
-    for_each_shard_batch(options, encoder.image_size(), [&](const torch::Tensor& pixels, const data::Batch& batch) {
+    for_each_shard_batch(shard_batches(options, encoder.image_size()), [&](const torch::Tensor& pixels, const data::Batch& batch) {
       std::vector<int64_t> keep;
       for (int i = 0; i < batch.size; ++i) {
         const int label = label_in(batch.json[i], classes);
@@ -104,7 +85,7 @@ nlohmann::json evaluate_zeroshot(const DatasetEvalOptions& options, std::ostream
 nlohmann::json evaluate_retrieval(const DatasetEvalOptions& options, std::ostream& log) {
   Encoder encoder(options.encoder);
   std::vector<torch::Tensor> images, texts;
-  for_each_shard_batch(options, encoder.image_size(), [&](const torch::Tensor& pixels, const data::Batch& batch) {
+  for_each_shard_batch(shard_batches(options, encoder.image_size()), [&](const torch::Tensor& pixels, const data::Batch& batch) {
     images.push_back(encoder.encode_pixels(pixels));
     texts.push_back(encoder.encode_texts(batch.captions, log));
   });

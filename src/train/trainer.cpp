@@ -74,7 +74,7 @@ nlohmann::json params_json(const TrainConfig& c, const std::string& vocab, const
           {"precision", precisions[static_cast<int>(c.precision)]}, {"lock_image", c.lock_image},
           {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device},
           {"workers", c.workers}, {"max_member_bytes", c.limits.max_member_bytes},
-          {"max_caption_bytes", c.limits.max_caption_bytes}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
+          {"max_caption_bytes", c.limits.max_caption_bytes}, {"pipe_timeout", c.limits.pipe_timeout_s}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
           {"save_every_steps", c.save_every_steps}, {"keep_last", c.keep_last}, {"val_frequency", c.val_frequency},
           {"zeroshot_classes", c.zeroshot_classes}, {"zeroshot_templates", c.zeroshot_templates},
           {"runtime", runtime_description()}};
@@ -131,6 +131,9 @@ class Trainer {
   int64_t last_saved_step_ = -1;
   int bad_steps_in_a_row_ = 0;
   int64_t nonfinite_steps_ = 0;
+  // Seconds spent in training steps (data wait included; evaluation and checkpoints not) over the
+  // whole run, resumes included: the figure a time-to-accuracy comparison needs.
+  double train_seconds_ = 0;
   double last_loss_ = NAN;
   nlohmann::json last_eval_;
   // Throughput over the current logging interval.
@@ -236,6 +239,7 @@ void Trainer::setup() {
     last_saved_step_ = step_;
     scaler_->restore(state.extra.value("scaler", nlohmann::json()));
     nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
+    train_seconds_ = state.extra.value("train_s", 0.0);
     const data::LoaderState loader_state = data::LoaderState::from_json(state.loader);
     if (loader_state.epoch == start_epoch_) {
       train_loader_->restore(loader_state);
@@ -304,6 +308,7 @@ bool Trainer::train_one_step(int64_t epoch) {
   interval_samples_ += samples * env_.world_size;
   interval_data_s_ += std::chrono::duration<double>(compute_start - data_start).count();
   interval_compute_s_ += std::chrono::duration<double>(Clock::now() - compute_start).count();
+  train_seconds_ += std::chrono::duration<double>(Clock::now() - data_start).count();
   if (step_ % c_.log_every == 0) log_step(loss, lr, epoch);
   if (c_.save_every_steps > 0 && step_ % c_.save_every_steps == 0) save(epoch);
   return true;
@@ -319,7 +324,8 @@ void Trainer::log_step(double loss, double lr, int64_t epoch) {
                  {"comm_wait_s", sync_ ? sync_->last_wait_seconds() : 0.0},
                  {"temperature", std::exp(-scale)}, {"samples_per_s", rate}, {"data_s", interval_data_s_},
                  {"compute_s", interval_compute_s_}, {"skipped", train_loader_->skipped()},
-                 {"nonfinite_steps", nonfinite_steps_}, {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start_).count()}});
+                 {"nonfinite_steps", nonfinite_steps_}, {"train_s", train_seconds_},
+                 {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start_).count()}});
   char line[256];
   std::snprintf(line, sizeof line, "epoch %lld/%d step %lld/%lld loss %.4f lr %.2e T %.4f %.1f samples/s (data %.0f%%) eta %s",
                 static_cast<long long>(epoch + 1), c_.epochs, static_cast<long long>(step_), static_cast<long long>(total),
@@ -338,7 +344,7 @@ void Trainer::save(int64_t epoch_of_next_batch) {
   state.step = step_;
   state.epoch = epoch_of_next_batch;
   state.loader = train_loader_->state().to_json();
-  state.extra = {{"scaler", scaler_->state()}, {"nonfinite_steps", nonfinite_steps_}};
+  state.extra = {{"scaler", scaler_->state()}, {"nonfinite_steps", nonfinite_steps_}, {"train_s", train_seconds_}};
   store_->save(model_, optimizer_, state);
 }
 
@@ -346,8 +352,9 @@ void Trainer::maybe_evaluate(int64_t epoch, bool last) {
   if (!val_loader_ || !main_rank() || !(last || (epoch + 1) % c_.val_frequency == 0)) return;
   last_eval_ = evaluate(model_, *val_loader_, *tokenizer_, eval_inputs_, device_);
   set_training(model_, c_.lock_image);
-  log_->metrics({{"step", step_}, {"epoch", epoch + 1}, {"eval", last_eval_}});
-  std::string text = "clipforge: eval after epoch " + std::to_string(epoch + 1) + ": val_loss " +
+  log_->metrics({{"step", step_}, {"epoch", epoch + 1}, {"train_s", train_seconds_}, {"eval", last_eval_}});
+  std::string text = "clipforge: eval after epoch " + std::to_string(epoch + 1) + " (" + format_duration(train_seconds_) +
+                     " of training): val_loss " +
                      std::to_string(last_eval_.value("val_loss", NAN));
   if (last_eval_.contains("zeroshot"))
     text += ", zero-shot top-1 " + std::to_string(last_eval_["zeroshot"]["top1"].get<double>());

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -105,6 +106,22 @@ TEST_CASE("a shard list where nothing is readable ends the epoch instead of hang
   CHECK(testing::epoch_keys(loader, 0).empty());
   CHECK(loader.skipped().value("missing_shard", 0) >= 4);
   CHECK(loader.skipped().value("pipe_failed", 0) >= 1);
+}
+
+TEST_CASE("a pipe: command that goes silent is killed after the timeout; what it sent is kept", "[data][corruption]") {
+  const std::string dir = testing::fresh_dir("stall");
+  testing::write_dataset(dir, 1, 3);
+  // One command sends a whole shard and then never exits, the other never sends a byte. The
+  // sleeps' unusual lengths let the test find leftovers.
+  data::LoaderConfig config = testing::test_config("pipe:cat " + dir + "/00000.tar; sleep 617::pipe:sleep 618");
+  config.workers = 1;
+  config.drop_last = false;
+  config.num_samples = 3;  // not counted: counting would run the commands too
+  config.limits.pipe_timeout_s = 1;
+  data::Loader loader(config);
+  CHECK(testing::epoch_keys(loader, 0).size() == 3);
+  CHECK(loader.skipped().value("pipe_failed", 0) == 2);
+  CHECK(std::system("pgrep -f 'sleep 61[78]' > /dev/null") != 0);  // killed with their shells
 }
 
 TEST_CASE("shards check reports totals and per-shard counts", "[data][corruption]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <torch/torch.h>
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/npy.h"
+#include "data/tar_writer.h"
 #include "eval/embed.h"
 #include "eval/trained_colours.h"
 #include "model/model_fixtures.h"
@@ -158,4 +160,59 @@ TEST_CASE("search finds the images of the colour a text names", "[eval][search][
   r = run_cli("search " + trained_flags() + "--index " + work + "/index --image " + work + "/images/blue_1.png --k 1 --json");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(nlohmann::json::parse(r.out)["results"][0]["id"].get<std::string>(), Catch::EndsWith("blue_1.png"));
+}
+
+TEST_CASE("score over shards reads pairs through the loader and agrees with the CSV route", "[eval][score][cli]") {
+  const std::string work = testing::temp_dir() + "/score_shards";
+  testing::write_colour_images(work + "/images", 1);
+  const auto& colours = testing::colour_names();
+  // Per colour c: its own image with its caption ("m_c"), and the next colour's image with c's
+  // caption ("x_c"); one sample whose image is not an image at all.
+  std::string csv = "image_path,caption\n";
+  data::TarWriter shard(work + "/00000.tar");
+  for (size_t c = 0; c < colours.size(); ++c) {
+    const std::string caption = "a photo of a " + colours[c] + " square";
+    const std::string own = "images/" + colours[c] + "_0.png", next = "images/" + colours[(c + 1) % colours.size()] + "_0.png";
+    shard.add("m_" + colours[c] + ".png", read_file(work + "/" + own));
+    shard.add("m_" + colours[c] + ".txt", caption);
+    shard.add("x_" + colours[c] + ".png", read_file(work + "/" + next));
+    shard.add("x_" + colours[c] + ".txt", caption);
+    csv += own + "," + caption + "\n" + next + "," + caption + "\n";
+  }
+  shard.add("bad.png", "not a png");
+  shard.add("bad.txt", "a photo of a red square");
+  shard.commit();
+  write_text(work + "/pairs.csv", csv);
+
+  const auto from_shards = run_cli("score " + trained_flags() + "--workers 1 --json --pairs '" + work + "/{00000..00000}.tar'");
+  INFO(from_shards.err);
+  REQUIRE(from_shards.exit_code == 0);
+  CHECK_THAT(from_shards.err, Catch::Contains("bad") && Catch::Contains("undecodable"));
+  const auto from_csv = run_cli("score " + trained_flags() + "--json --pairs " + work + "/pairs.csv");
+  REQUIRE(from_csv.exit_code == 0);
+
+  std::map<std::string, double> cosine_of_key;
+  const auto lines = lines_of(from_shards.out);
+  REQUIRE(lines.size() == 2 * colours.size() + 1);
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    const auto pair = nlohmann::json::parse(lines[i]);
+    cosine_of_key[pair["image"].get<std::string>()] = pair["cosine"].get<double>();
+  }
+  const auto csv_lines = lines_of(from_csv.out);
+  REQUIRE(csv_lines.size() == lines.size());
+  for (size_t c = 0; c < colours.size(); ++c) {
+    const double own = cosine_of_key.at("m_" + colours[c]), other = cosine_of_key.at("x_" + colours[c]);
+    CHECK(own > other);
+    // The loader's eval transform and the file route give the same pixels, so the same cosines.
+    CHECK(own == Approx(nlohmann::json::parse(csv_lines[2 * c])["cosine"].get<double>()).margin(1e-6));
+    CHECK(other == Approx(nlohmann::json::parse(csv_lines[2 * c + 1])["cosine"].get<double>()).margin(1e-6));
+  }
+  const auto mean = nlohmann::json::parse(lines.back())["mean"];
+  CHECK(mean["pairs"] == 2 * colours.size());
+  CHECK(mean["skipped"] == 1);
+  CHECK(mean["clip_score"].get<double>() == Approx(nlohmann::json::parse(csv_lines.back())["mean"]["clip_score"].get<double>()).margin(1e-4));
+
+  const auto missing = run_cli("score " + trained_flags() + "--pairs '" + work + "/{00007..00008}.tar'");
+  CHECK(missing.exit_code != 0);
+  CHECK_THAT(missing.err, Catch::Contains("00007.tar"));
 }
