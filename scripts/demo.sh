@@ -34,10 +34,10 @@ printf '%s\n' "a picture of a {}." "an image of a {}." "a grayscale photo of the
 # core on a model this small (docs/distributed.md); the global batch stays 128 whatever the count.
 ranks=1
 while [ $((ranks * 2)) -le "$(nproc)" ] && [ $((ranks * 2)) -le 8 ]; do ranks=$((ranks * 2)); done
-echo "== training ${EPOCHS:-4} epochs of ${EPOCH_SAMPLES:-56000} images on $ranks ranks (model: models/demo-ViT-28.json); Ctrl-C and rerun to resume"
-time scripts/launch_local.sh "$ranks" -- $bin --threads 1 train --model demo-ViT-28 --name demo-fashion-mnist --logs runs \
+echo "== training ${EPOCHS:-4} epochs of ${EPOCH_SAMPLES:-60000} images on $ranks ranks (model: models/demo-RN-32.json); Ctrl-C and rerun to resume"
+time scripts/launch_local.sh "$ranks" -- $bin --threads 1 train --model demo-RN-32 --name demo-fashion-mnist --logs runs \
   --resume latest --train-data "$(range_of "$data/train")" --val-data "$(range_of "$data/test")" \
-  --train-num-samples "${EPOCH_SAMPLES:-56000}" --zeroshot-classes "$data/classes.txt" --zeroshot-templates "$templates" \
+  --train-num-samples "${EPOCH_SAMPLES:-60000}" --zeroshot-classes "$data/classes.txt" --zeroshot-templates "$templates" \
   --batch-size $((128 / ranks)) --epochs "${EPOCHS:-4}" --lr 1e-3 --wd 0.1 --warmup 100 --scale 1 1 \
   --workers 1 --log-every-n-steps 20 > "$run.stdout"
 # Every rank prints a summary; rank 0's is the run's.

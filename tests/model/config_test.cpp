@@ -104,7 +104,8 @@ TEST_CASE("shipped configs load by name with the published sizes", "[model][conf
   ModelConfig l14 = load_model_config("ViT-L-14-336");
   CHECK(l14.vision.image_size == 336);
   CHECK(l14.text.heads == 12);
-  for (const char* name : {"RN50", "RN101", "RN50x4", "ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336", "tiny-ViT", "tiny-RN"})
+  for (const char* name : {"RN50", "RN101", "RN50x4", "ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-L-14-336", "tiny-ViT", "tiny-RN",
+                           "demo-ViT-28", "demo-RN-32"})
     CHECK_NOTHROW(load_model_config(name));
 }
 
