@@ -102,15 +102,16 @@ TEST_CASE("training killed at random moments and mid-checkpoint resumes to the u
   while (kills < kKills) {
     const auto p = testing::start_cli("", args("killed"));
     REQUIRE(p.pid > 0);
+    INFO("attempt " << kills + 1 << ": " << p.err());
     if (kills % 2 == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+      REQUIRE(p.wait(0.01) == -1);  // the run must not have finished yet
     } else {
-      // Wait for this process to begin a checkpoint write, then kill at once.
+      // Wait for this process to begin a checkpoint write, then kill at once: any pause here
+      // (even a 10 ms wait) lets a small model's write finish first.
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (!has_temp_file(checkpoints, p.pid) && std::chrono::steady_clock::now() < deadline) ::usleep(200);
     }
-    INFO("attempt " << kills + 1 << ": " << p.err());
-    REQUIRE(p.wait(0.01) == -1);  // the run must not have finished yet
     ::kill(p.pid, SIGKILL);
     REQUIRE(p.wait(30) == 128 + SIGKILL);
     ++kills;
