@@ -2,7 +2,7 @@
 // commands that evaluate or score a dataset rather than train on it.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <functional>
 #include <nlohmann/json.hpp>
