@@ -77,10 +77,6 @@ std::vector<std::string> split_sources(const std::string& urls) {
   return sources;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // How many names, of how many bytes in all, a pattern expands to. Computed without expanding and
 // saturating at kCap, so a pattern is judged before any of its names exist.
 struct Expansion {
@@ -161,6 +157,11 @@ std::vector<std::string> expand_braces(const std::string& pattern) {
   return expand_checked(pattern);
 }
 
+bool is_csv_source(const std::string& url) {
+  const std::string suffix = ".csv";
+  return url.size() >= suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
   std::vector<ShardSpec> shards;
   Expansion total;
@@ -175,7 +176,7 @@ std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
         spec.location = url.substr(5);
         spec.name = url;
         shards.push_back(std::move(spec));
-      } else if (ends_with(url, ".csv")) {
+      } else if (is_csv_source(url)) {
         auto table = std::make_shared<const CsvTable>(read_csv_table(url));
         for (std::size_t first = 0; first < table->rows.size(); first += kCsvChunkRows) {
           ShardSpec chunk;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "data/csv_table.h"
+#include "data/shard_list.h"
 #include "eval/encoder.h"
 #include "eval/shard_batches.h"
 
@@ -18,10 +19,6 @@ std::string csv_field(const std::string& value) {
   std::string quoted = "\"";
   for (char c : value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Writes one line per pair as batches arrive, and keeps what the mean needs.
@@ -110,7 +107,7 @@ int64_t score_shards(const ScoreOptions& options, Encoder& encoder, PairWriter& 
 ScoreSummary run_score(const ScoreOptions& options, std::ostream& out, std::ostream& log) {
   Encoder encoder(options.encoder);
   PairWriter writer(out, options.json);
-  const int64_t skipped = ends_with(options.pairs, ".csv")
+  const int64_t skipped = data::is_csv_source(options.pairs)
                               ? score_csv(options.pairs, encoder, options.encoder.batch_size, writer, log)
                               : score_shards(options, encoder, writer, log);
   if (writer.scored() == 0) throw input_error(options.pairs + ": none of the image-caption pairs could be read");

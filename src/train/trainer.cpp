@@ -306,9 +306,10 @@ bool Trainer::train_one_step(int64_t epoch) {
   ++step_;
   last_loss_ = loss;
   interval_samples_ += samples * env_.world_size;
+  const auto step_end = Clock::now();
   interval_data_s_ += std::chrono::duration<double>(compute_start - data_start).count();
-  interval_compute_s_ += std::chrono::duration<double>(Clock::now() - compute_start).count();
-  train_seconds_ += std::chrono::duration<double>(Clock::now() - data_start).count();
+  interval_compute_s_ += std::chrono::duration<double>(step_end - compute_start).count();
+  train_seconds_ += std::chrono::duration<double>(step_end - data_start).count();
   if (step_ % c_.log_every == 0) log_step(loss, lr, epoch);
   if (c_.save_every_steps > 0 && step_ % c_.save_every_steps == 0) save(epoch);
   return true;
