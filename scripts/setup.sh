@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libtorch-dev libgloo-dev
   libopenblas0-pthread   # without it LibTorch's matmuls run on the reference BLAS, ~47x slower
+  libdnnl-dev            # oneDNN's sgemm for the CPU linear and attention kernels (the library LibTorch links)
   libopencv-dev nlohmann-json3-dev libcli11-dev catch2
   libpcre2-dev libicu-dev zlib1g-dev
   python3-torch          # only for the tests that launch ranks with torchrun

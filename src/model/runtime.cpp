@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/machine_info.h"
+#include "model/cpu_matmul.h"
 
 namespace clipforge {
 
@@ -42,6 +43,7 @@ nlohmann::json runtime_description() {
   return {{"libtorch", TORCH_VERSION},
           {"intra_op_threads", torch::get_num_threads()},
           {"interop_threads", torch::get_num_interop_threads()},
+          {"cpu_matmul", cpu_matmul_library()},
           {"cuda", cuda}};
 }
 

@@ -4,6 +4,8 @@
 #include <torch/autograd.h>
 #include <torch/nn/functional/normalization.h>
 
+#include "model/linear.h"
+
 namespace clipforge {
 namespace {
 
@@ -65,9 +67,9 @@ MlpImpl::MlpImpl(int64_t width, int64_t hidden, bool quick_gelu) : quick_gelu_(q
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = c_fc(x);
+  torch::Tensor h = linear(x, c_fc->weight, c_fc->bias);
   h = quick_gelu_ ? h * torch::sigmoid(1.702 * h) : torch::gelu(h);
-  return c_proj(h);
+  return linear(h, c_proj->weight, c_proj->bias);
 }
 
 ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(const TransformerOptions& o) {
