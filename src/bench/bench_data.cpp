@@ -22,8 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// OpenCLIP's PIL pipeline on one core (../shared/design/peer-figures.md): decode + train
-// transform, and the same with draft() reduced-size decoding.
+// OpenCLIP's PIL pipeline on one core of the peer's machine (../shared/design/peer-figures.md):
+// decode + train transform, and the same with draft() reduced-size decoding. These are another
+// machine's figures; scripts/pil_train_transform.py times PIL on this one, on the same files.
 struct PeerFigure {
   int width, height;
   double full, draft;
@@ -151,6 +152,7 @@ nlohmann::json run_data_benchmark(const DataBenchConfig& config) {
                       {"count", set.images.size()},
                       {"decode_train_transform_1_thread", single},
                       {"openclip_per_core", {{"decode_train_transform", peer.full}, {"draft_decode_train_transform", peer.draft}}},
+                      {"ratio_vs_openclip", single / peer.full},
                       {"ratio_vs_openclip_draft", single / peer.draft},
                       {"loader", loader_rates(set.urls, config, tokenizer.get())}});
     }

@@ -1,6 +1,6 @@
 // Float32 matrix products on the CPU through oneDNN's JIT sgemm. On these AVX2 machines it runs the
 // transformer's linear layers ~1.25x and the per-head attention products ~2.5x faster than
-// OpenBLAS reached through ATen (docs/performance.md), and it reads strided operands in place, so
+// OpenBLAS reached through ATen (docs/model.md, "CPU kernels"), and it reads strided operands in place, so
 // q, k and v are used straight from the fused qkv projection without copies.
 #pragma once
 
