@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo on a fresh Debian 12 machine: trains a small CLIP from scratch on Fashion-MNIST on the
-# CPU (about 10 minutes of training on 2 cores: 88% zero-shot top-1), then reports zero-shot
+# CPU (about 8 minutes of training on 2 cores: 90.6% zero-shot top-1), then reports zero-shot
 # accuracy on the 10,000 test images with prompt templates it never saw in training, writes the
 # plots, and shows test images with predictions.
 #
@@ -45,7 +45,8 @@ sed -n 's/^\[0\] //p' "$run.stdout" > "$run.summary.json"
 
 echo
 echo "== zero-shot on the 10,000 test images (templates: $(paste -sd '|' "$templates"))"
-top1=$(grep -o '"top1": *[0-9.]*' "$run.summary.json" | head -1 | grep -o '[0-9.]*$')
+# From the run's last evaluation, so a rerun of a finished run (which trains and evaluates nothing) reports it too.
+top1=$(grep '"zeroshot"' "$run/metrics.jsonl" | tail -1 | grep -o '"top1": *[0-9.]*' | grep -o '[0-9.]*$')
 echo "top-1 accuracy: $top1"
 $bin plot "$run"
 
