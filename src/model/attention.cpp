@@ -18,6 +18,9 @@ torch::Tensor qkv_part(const torch::Tensor& qkv, int64_t part, int64_t heads) {
   return qkv.view({batch, tokens, 3, heads, width / heads}).select(2, part).permute({0, 2, 1, 3});
 }
 
+// The 1/sqrt(head_dim) that scales q k^T.
+double attention_scale(int64_t head_dim) { return 1.0 / std::sqrt(static_cast<double>(head_dim)); }
+
 // [batch, tokens, width] seen as [batch, heads, tokens, head_dim].
 torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
   return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).permute({0, 2, 1, 3});
@@ -33,7 +36,7 @@ class CpuAttention : public torch::autograd::Function<CpuAttention> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& qkv,
                                const torch::Tensor* mask, int64_t heads) {
     const int64_t batch = qkv.size(0), tokens = qkv.size(1), width = qkv.size(2) / 3;
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(width / heads)));
+    const auto scale = static_cast<float>(attention_scale(width / heads));
     torch::Tensor scores = torch::empty({batch, heads, tokens, tokens}, qkv.options());
     matmul_into(qkv_part(qkv, 0, heads), qkv_part(qkv, 1, heads).transpose(-2, -1), scores, scale);
     if (mask->defined()) scores.add_(*mask);
@@ -51,7 +54,7 @@ class CpuAttention : public torch::autograd::Function<CpuAttention> {
     const torch::Tensor& qkv = saved[0];
     const torch::Tensor& probs = saved[1];
     const int64_t heads = ctx->saved_data["heads"].toInt();
-    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qkv.size(2) / 3 / heads)));
+    const auto scale = static_cast<float>(attention_scale(qkv.size(2) / 3 / heads));
     const torch::Tensor grad_out = split_heads(grad_output[0].contiguous(), heads);
     torch::Tensor grad_qkv = torch::empty_like(qkv);
     // out = P v: dP = dout v^T, dv = P^T dout
@@ -85,24 +88,21 @@ torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k,
   // Fused kernels (flash / memory-efficient attention on CUDA) where LibTorch has them.
   return at::scaled_dot_product_attention(q, k, v, mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt);
 #else
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  torch::Tensor scores = torch::matmul(q * scale, k.transpose(-2, -1));  // [batch, heads, q_tokens, k_tokens]
+  // [batch, heads, q_tokens, k_tokens]
+  torch::Tensor scores = torch::matmul(q * attention_scale(q.size(-1)), k.transpose(-2, -1));
   if (mask.defined()) scores = scores + mask;
   return torch::matmul(torch::softmax(scores, -1), v);
 #endif
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  const int64_t batch = x.size(0), tokens = x.size(1), width = x.size(2);
-  const int64_t head_dim = width / heads_;
-  torch::Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [batch, tokens, 3 * width]
+  const torch::Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [batch, tokens, 3 * width]
   torch::Tensor out;
   if (cpu_kernels_apply(qkv) && (!mask.defined() || cpu_kernels_apply(mask))) {
     out = CpuAttention::apply(qkv.contiguous(), &mask, heads_);
   } else {
-    qkv = qkv.view({batch, tokens, 3, heads_, head_dim}).permute({2, 0, 3, 1, 4});  // [3, batch, heads, tokens, head_dim]
-    out = scaled_dot_product(qkv[0], qkv[1], qkv[2], mask);                         // [batch, heads, tokens, head_dim]
-    out = out.transpose(1, 2).reshape({batch, tokens, width});
+    out = scaled_dot_product(qkv_part(qkv, 0, heads_), qkv_part(qkv, 1, heads_), qkv_part(qkv, 2, heads_), mask);
+    out = out.transpose(1, 2).reshape({x.size(0), x.size(1), x.size(2)});
   }
   return linear(out, out_proj->weight, out_proj->bias);
 }

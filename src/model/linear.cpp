@@ -8,6 +8,12 @@
 namespace clipforge {
 namespace {
 
+std::vector<int64_t> with_last_dim(at::IntArrayRef sizes, int64_t last) {
+  std::vector<int64_t> out = sizes.vec();
+  out.back() = last;
+  return out;
+}
+
 class CpuLinear : public torch::autograd::Function<CpuLinear> {
  public:
   // `bias` is empty for none: LibTorch 1.13's Function::apply cannot take an undefined tensor.
@@ -23,9 +29,7 @@ class CpuLinear : public torch::autograd::Function<CpuLinear> {
     matmul_into(rows, weight.t(), y, 1.0f, has_bias ? 1.0f : 0.0f);
     ctx->save_for_backward({rows, weight});
     ctx->saved_data["has_bias"] = has_bias;
-    std::vector<int64_t> shape = x.sizes().vec();
-    shape.back() = out;
-    return y.view(shape);
+    return y.view(with_last_dim(x.sizes(), out));
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -38,9 +42,7 @@ class CpuLinear : public torch::autograd::Function<CpuLinear> {
     if (ctx->needs_input_grad(0)) {
       grad_x = torch::empty_like(rows);
       matmul_into(grad, weight, grad_x);
-      std::vector<int64_t> shape = grad_output[0].sizes().vec();
-      shape.back() = weight.size(1);
-      grad_x = grad_x.view(shape);
+      grad_x = grad_x.view(with_last_dim(grad_output[0].sizes(), weight.size(1)));
     }
     if (ctx->needs_input_grad(1)) {
       grad_weight = torch::empty_like(weight);

@@ -86,26 +86,30 @@ TEST_CASE("linear equals x W^T + b in values and gradients", "[model][cpu_kernel
 TEST_CASE("self-attention equals the textbook formula, with and without a causal mask", "[model][cpu_kernels]") {
   torch::manual_seed(2);
   const int64_t batch = 3, tokens = 9, width = 32, heads = 4, dim = width / heads;
-  SelfAttention attn(width, heads);
-  const torch::Tensor x = torch::randn({batch, tokens, width}).requires_grad_(true);
-  const torch::Tensor causal = torch::full({tokens, tokens}, -INFINITY).triu(1);
-  for (const torch::Tensor& mask : {torch::Tensor(), causal}) {
-    INFO((mask.defined() ? "causal" : "no mask"));
-    // Reference: separate q, k, v projections, explicit softmax, heads merged by reshape.
-    const auto parts = (torch::matmul(x, attn->in_proj_weight.t()) + attn->in_proj_bias).chunk(3, -1);
-    auto heads_of = [&](const torch::Tensor& t) { return t.view({batch, tokens, heads, dim}).transpose(1, 2); };
-    torch::Tensor scores = torch::matmul(heads_of(parts[0]), heads_of(parts[1]).transpose(-2, -1)) / std::sqrt(dim);
-    if (mask.defined()) scores = scores + mask;
-    const torch::Tensor merged =
-        torch::matmul(torch::softmax(scores, -1), heads_of(parts[2])).transpose(1, 2).reshape({batch, tokens, width});
-    const torch::Tensor expected = torch::matmul(merged, attn->out_proj->weight.t()) + attn->out_proj->bias;
-    const torch::Tensor got = attn(x, mask);
-    CHECK(close(got, expected, 1e-5));
-    const std::vector<torch::Tensor> inputs = {x, attn->in_proj_weight, attn->in_proj_bias, attn->out_proj->weight};
-    const auto want = grads(expected, inputs), have = grads(got, inputs);
-    for (size_t i = 0; i < want.size(); ++i) {
-      INFO("gradient " << i);
-      CHECK(close(have[i], want[i], 1e-5));
+  // float32 takes the CPU kernels (in builds with oneDNN), float64 ATen's path.
+  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
+    SelfAttention attn(width, heads);
+    attn->to(dtype);
+    const torch::Tensor x = torch::randn({batch, tokens, width}, dtype).requires_grad_(true);
+    const torch::Tensor causal = torch::full({tokens, tokens}, -INFINITY, dtype).triu(1);
+    for (const torch::Tensor& mask : {torch::Tensor(), causal}) {
+      INFO(c10::toString(dtype) << ", " << (mask.defined() ? "causal" : "no mask"));
+      // Reference: separate q, k, v projections, explicit softmax, heads merged by reshape.
+      const auto parts = (torch::matmul(x, attn->in_proj_weight.t()) + attn->in_proj_bias).chunk(3, -1);
+      auto heads_of = [&](const torch::Tensor& t) { return t.view({batch, tokens, heads, dim}).transpose(1, 2); };
+      torch::Tensor scores = torch::matmul(heads_of(parts[0]), heads_of(parts[1]).transpose(-2, -1)) / std::sqrt(dim);
+      if (mask.defined()) scores = scores + mask;
+      const torch::Tensor merged =
+          torch::matmul(torch::softmax(scores, -1), heads_of(parts[2])).transpose(1, 2).reshape({batch, tokens, width});
+      const torch::Tensor expected = torch::matmul(merged, attn->out_proj->weight.t()) + attn->out_proj->bias;
+      const torch::Tensor got = attn(x, mask);
+      CHECK(close(got, expected, 1e-5));
+      const std::vector<torch::Tensor> inputs = {x, attn->in_proj_weight, attn->in_proj_bias, attn->out_proj->weight};
+      const auto want = grads(expected, inputs), have = grads(got, inputs);
+      for (size_t i = 0; i < want.size(); ++i) {
+        INFO("gradient " << i);
+        CHECK(close(have[i], want[i], 1e-5));
+      }
     }
   }
 }
