@@ -23,10 +23,13 @@ struct MatrixView {
 
 MatrixView matrix_view(const torch::Tensor& m) {
   const int64_t rows = m.size(-2), cols = m.size(-1);
-  if (m.stride(-1) == 1 || cols == 1) return {'N', std::max({m.stride(-2), cols, int64_t{1}})};
-  TORCH_CHECK(m.stride(-2) == 1 || rows == 1, "matmul_into: a matrix operand needs unit stride along one dimension, got strides ",
-              m.strides());
-  return {'T', std::max({m.stride(-1), rows, int64_t{1}})};
+  // Rows (or, transposed, columns) must not overlap: an expanded operand would need a copy first.
+  if ((m.stride(-1) == 1 || cols == 1) && (rows == 1 || m.stride(-2) >= cols))
+    return {'N', rows == 1 ? std::max<int64_t>(cols, 1) : m.stride(-2)};
+  if ((m.stride(-2) == 1 || rows == 1) && (cols == 1 || m.stride(-1) >= rows))
+    return {'T', cols == 1 ? std::max<int64_t>(rows, 1) : m.stride(-1)};
+  TORCH_CHECK(false, "matmul_into: a matrix needs unit stride along one dimension and no overlap, got sizes ",
+              m.sizes(), " and strides ", m.strides());
 }
 
 // Element offset of batch item `index` (row-major over the leading dimensions) in t.
@@ -54,8 +57,6 @@ void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Te
                   b.sizes().slice(0, b.dim() - 2) == c.sizes().slice(0, c.dim() - 2),
               "matmul_into: batch shapes differ: ", a.sizes(), " x ", b.sizes(), " -> ", c.sizes());
   TORCH_CHECK(cpu_kernels_apply(a) && cpu_kernels_apply(b) && cpu_kernels_apply(c), "matmul_into: float32 CPU tensors only");
-  TORCH_CHECK(c.stride(-1) == 1 || c.size(-1) == 1, "matmul_into: the output's rows must be unit-stride, got strides ",
-              c.strides());
   const int64_t m = c.size(-2), n = c.size(-1), k = a.size(-1);
   const int64_t batch = c.numel() / std::max<int64_t>(m * n, 1);
   if (m == 0 || n == 0 || batch == 0) return;
@@ -63,8 +64,9 @@ void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Te
     c.mul_(beta);
     return;
   }
-  const MatrixView va = matrix_view(a), vb = matrix_view(b);
-  const int64_t ldc = std::max({c.stride(-2), n, int64_t{1}});
+  const MatrixView va = matrix_view(a), vb = matrix_view(b), vc = matrix_view(c);
+  TORCH_CHECK(vc.trans == 'N', "matmul_into: the output's rows must be unit-stride, got strides ", c.strides());
+  const int64_t ldc = vc.ld;
   const float* pa = a.data_ptr<float>();
   const float* pb = b.data_ptr<float>();
   float* pc = c.data_ptr<float>();

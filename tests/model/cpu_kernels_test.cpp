@@ -60,6 +60,8 @@ TEST_CASE("matmul_into reads transposed and strided operands in place", "[model]
   SECTION("mismatched shapes are refused with the shapes named") {
     torch::Tensor c = torch::empty({4, 4});
     CHECK_THROWS_WITH(matmul_into(torch::ones({4, 3}), torch::ones({2, 4}), c), Catch::Contains("[4, 3] x [2, 4]"));
+    // An expanded operand's rows overlap in memory: refused rather than read as if laid out.
+    CHECK_THROWS_WITH(matmul_into(torch::ones({1, 3}).expand({4, 3}), torch::ones({3, 4}), c), Catch::Contains("overlap"));
   }
 }
 
