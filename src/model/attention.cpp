@@ -45,6 +45,7 @@ class CpuAttention : public torch::autograd::Function<CpuAttention> {
     matmul_into(probs, qkv_part(qkv, 2, heads), split_heads(out, heads));
     ctx->save_for_backward({qkv, probs});
     ctx->saved_data["heads"] = heads;
+    ctx->saved_data["scale"] = static_cast<double>(scale);
     return out;
   }
 
@@ -54,7 +55,7 @@ class CpuAttention : public torch::autograd::Function<CpuAttention> {
     const torch::Tensor& qkv = saved[0];
     const torch::Tensor& probs = saved[1];
     const int64_t heads = ctx->saved_data["heads"].toInt();
-    const auto scale = static_cast<float>(attention_scale(qkv.size(2) / 3 / heads));
+    const auto scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
     const torch::Tensor grad_out = split_heads(grad_output[0].contiguous(), heads);
     torch::Tensor grad_qkv = torch::empty_like(qkv);
     // out = P v: dP = dout v^T, dv = P^T dout
