@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   // Over a file-size limit, write() should fail with EFBIG and be reported like a full disk,
   // not kill the process mid-checkpoint.
   std::signal(SIGXFSZ, SIG_IGN);
+  keep_large_allocations_on_heap();
   CLI::App app{"clipforge: CLIP training, zero-shot classification and reranking in one native binary"};
   app.require_subcommand(1);
   app.fallthrough();

@@ -1,5 +1,6 @@
 #include "model/modified_resnet.h"
 
+#include <torch/nn/functional/conv.h>
 #include <torch/nn/functional/pooling.h>
 #include <torch/nn/init.h>
 
@@ -22,6 +23,20 @@ torch::Tensor avg_pool(const torch::Tensor& x, int64_t stride) {
   return stride > 1 ? torch::nn::functional::avg_pool2d(x, torch::nn::functional::AvgPool2dFuncOptions(stride)) : x;
 }
 
+// In eval mode BatchNorm is a fixed per-channel affine map, so it folds into the convolution's
+// weight and bias: one pass over the activations instead of two. Folding costs one pass over the
+// weights, which a batch of two images already outweighs. The folded weight stays differentiable,
+// so fine-tuning with frozen statistics still reaches the conv and BatchNorm parameters.
+torch::Tensor conv_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
+  if (bn->is_training()) return bn(conv(x));
+  namespace F = torch::nn::functional;
+  const torch::Tensor scale = bn->weight * torch::rsqrt(bn->running_var + bn->options.eps());
+  const torch::Tensor weight = conv->weight * scale.view({-1, 1, 1, 1});
+  const torch::Tensor bias = bn->bias - bn->running_mean * scale;
+  return F::conv2d(x, weight,
+                   F::Conv2dFuncOptions().bias(bias).stride(conv->options.stride()).padding(conv->options.padding()));
+}
+
 }  // namespace
 
 DownsampleImpl::DownsampleImpl(int64_t inplanes, int64_t outplanes, int64_t stride) : stride_(stride) {
@@ -29,7 +44,7 @@ DownsampleImpl::DownsampleImpl(int64_t inplanes, int64_t outplanes, int64_t stri
   bn_ = register_module("1", batch_norm(outplanes));
 }
 
-torch::Tensor DownsampleImpl::forward(const torch::Tensor& x) { return bn_(conv_(avg_pool(x, stride_))); }
+torch::Tensor DownsampleImpl::forward(const torch::Tensor& x) { return conv_bn(avg_pool(x, stride_), conv_, bn_); }
 
 BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride) : stride_(stride) {
   conv1 = register_module("conv1", conv(inplanes, planes, 1));
@@ -45,12 +60,13 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride)
   bn3->weight.zero_();
 }
 
+// In-place ReLU and residual add are safe under autograd here: neither convolution nor BatchNorm
+// keeps its output for the backward pass.
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  torch::Tensor out = torch::relu(bn1(conv1(x)));
-  out = torch::relu(bn2(conv2(out)));
-  out = bn3(conv3(avg_pool(out, stride_)));
-  torch::Tensor identity = downsample ? downsample(x) : x;
-  return torch::relu(out + identity);
+  torch::Tensor out = conv_bn(x, conv1, bn1).relu_();
+  out = conv_bn(out, conv2, bn2).relu_();
+  out = conv_bn(avg_pool(out, stride_), conv3, bn3);
+  return out.add_(downsample ? downsample(x) : x).relu_();
 }
 
 AttentionPool2dImpl::AttentionPool2dImpl(int64_t spatial_dim, int64_t embed_dim, int64_t heads, int64_t output_dim)
@@ -109,9 +125,12 @@ ModifiedResNetImpl::ModifiedResNetImpl(const VisionConfig& c, int64_t output_dim
 
 torch::Tensor ModifiedResNetImpl::forward(const torch::Tensor& images) {
   torch::Tensor x = images.to(conv1->weight.scalar_type());
-  x = torch::relu(bn1(conv1(x)));
-  x = torch::relu(bn2(conv2(x)));
-  x = torch::relu(bn3(conv3(x)));
+  // oneDNN's CPU convolutions work channels-last; handing them NCHW costs a layout conversion
+  // in and out of every convolution.
+  if (x.is_cpu()) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  x = conv_bn(x, conv1, bn1).relu_();
+  x = conv_bn(x, conv2, bn2).relu_();
+  x = conv_bn(x, conv3, bn3).relu_();
   x = avg_pool(x, 2);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
   return attnpool(x);

@@ -1,14 +1,30 @@
 #include "model/runtime.h"
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <torch/torch.h>
 #include <torch/version.h>
+
+#include <climits>
 
 #include "core/error.h"
 #include "core/machine_info.h"
 #include "model/cpu_matmul.h"
 
 namespace clipforge {
+namespace {
+bool g_large_allocations_on_heap = false;
+}
+
+void keep_large_allocations_on_heap() {
+#if defined(__GLIBC__)
+  // Without mmap, freed blocks at the top of the heap would still be trimmed back to the system
+  // and faulted in again; the largest trim threshold mallopt takes (2 GiB) keeps them.
+  g_large_allocations_on_heap = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, INT_MAX) == 1;
+#endif
+}
 
 void set_compute_threads(int threads) {
   const int n = threads > 0 ? threads : hardware_cores();
@@ -44,6 +60,7 @@ nlohmann::json runtime_description() {
           {"intra_op_threads", torch::get_num_threads()},
           {"interop_threads", torch::get_num_interop_threads()},
           {"cpu_matmul", cpu_matmul_library()},
+          {"large_allocations", g_large_allocations_on_heap ? "heap" : "mmap"},
           {"cuda", cuda}};
 }
 

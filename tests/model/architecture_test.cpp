@@ -104,3 +104,50 @@ TEST_CASE("text features depend only on tokens up to end-of-text", "[model][arch
   c[0][1] = 321;  // before end-of-text: must matter
   CHECK_FALSE(torch::allclose(fa, model->encode_text(c), 0, 1e-4));
 }
+
+// In eval mode BatchNorm is folded into the convolutions and ReLU/residual work in place: the block
+// must still be conv -> BatchNorm(running statistics) -> ReLU, in values and in gradients.
+TEST_CASE("an eval-mode Bottleneck equals conv and BatchNorm with running statistics", "[model][architecture]") {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(0);
+  Bottleneck block(8, 4, 2);
+  block->to(torch::kDouble);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& buffer : block->named_buffers())
+      if (buffer.key().find("running_") != std::string::npos) buffer.value().uniform_(0.5, 1.5);
+    for (auto& p : block->parameters()) p.normal_(0, 0.5);
+  }
+  block->eval();
+  torch::Tensor x = torch::randn({2, 8, 6, 6}, torch::kDouble).requires_grad_();
+
+  auto conv_bn = [](const torch::Tensor& in, torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn, int64_t padding) {
+    torch::Tensor y = F::conv2d(in, conv->weight, F::Conv2dFuncOptions().padding(padding));
+    return F::batch_norm(y, bn->running_mean, bn->running_var,
+                         F::BatchNormFuncOptions().weight(bn->weight).bias(bn->bias).training(false).eps(1e-5));
+  };
+  const auto down = block->downsample->children();  // "0": conv, "1": BatchNorm
+  torch::nn::Conv2d down_conv(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(down.at(0)));
+  torch::nn::BatchNorm2d down_bn(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(down.at(1)));
+  REQUIRE_FALSE(down_conv.is_empty());
+  REQUIRE_FALSE(down_bn.is_empty());
+  auto pool = [](const torch::Tensor& in) { return F::avg_pool2d(in, F::AvgPool2dFuncOptions(2)); };
+  torch::Tensor out = torch::relu(conv_bn(x, block->conv1, block->bn1, 0));
+  out = torch::relu(conv_bn(out, block->conv2, block->bn2, 1));
+  out = conv_bn(pool(out), block->conv3, block->bn3, 0);
+  torch::Tensor expected = torch::relu(out + conv_bn(pool(x), down_conv, down_bn, 0));
+
+  torch::Tensor actual = block(x);
+  CHECK(torch::allclose(actual, expected, 1e-9, 1e-12));
+  torch::Tensor weights = torch::randn_like(expected);
+  auto grads = [&](const torch::Tensor& y) {
+    return torch::autograd::grad({(y * weights).sum()},
+                                 {x, block->conv1->weight, block->bn1->weight, block->bn3->bias, down_bn->weight});
+  };
+  auto expected_grads = grads(expected), actual_grads = grads(actual);
+  for (size_t i = 0; i < expected_grads.size(); ++i) {
+    INFO("gradient " << i);
+    CHECK(expected_grads[i].abs().sum().item<double>() > 0);
+    CHECK(torch::allclose(actual_grads[i], expected_grads[i], 1e-9, 1e-12));
+  }
+}
