@@ -27,6 +27,7 @@ void register_info(CLI::App& app) {
       std::cout << "BLAS config:       " << blas["config"].get<std::string>() << "\n";
     std::cout << "BLAS threads:      " << blas["threads"].get<int>() << "\n"
               << "CPU linear/attn:   " << env["cpu_matmul"].get<std::string>() << "\n"
+              << "large allocations: " << env["large_allocations"].get<std::string>() << "\n"
               << "intra-op threads:  " << env["intra_op_threads"].get<int>() << "\n"
               << "inter-op threads:  " << env["interop_threads"].get<int>() << "\n"
               << "CPU:               " << env["cpu"].get<std::string>() << " (" << env["cores"].get<int>()

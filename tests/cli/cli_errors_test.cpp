@@ -38,6 +38,11 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
   CHECK(j["intra_op_threads"] == 2);
   CHECK(j["blas"]["threads"] == 2);
   CHECK(j["cuda"]["available"].is_boolean());
+#if defined(__SANITIZE_ADDRESS__)
+  CHECK(j["large_allocations"] == "mmap");  // ASan's allocator replaces glibc's and refuses mallopt
+#else
+  CHECK(j["large_allocations"] == "heap");
+#endif
   auto text = run_cli("info");
   CHECK(text.exit_code == 0);
   CHECK_THAT(text.out, Catch::Contains("BLAS:") && Catch::Contains("OpenBLAS") && Catch::Contains("intra-op threads"));
