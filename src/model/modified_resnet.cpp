@@ -24,11 +24,14 @@ torch::Tensor avg_pool(const torch::Tensor& x, int64_t stride) {
 }
 
 // In eval mode BatchNorm is a fixed per-channel affine map, so it folds into the convolution's
-// weight and bias: one pass over the activations instead of two. Folding costs one pass over the
-// weights, which a batch of two images already outweighs. The folded weight stays differentiable,
-// so fine-tuning with frozen statistics still reaches the conv and BatchNorm parameters.
+// weight and bias. Folding costs a pass over the weights, BatchNorm a pass over the outputs: fold
+// where the outputs are the larger (all but the deepest layers at batch 64, few at batch 1). The
+// folded weight stays differentiable, so fine-tuning with frozen statistics still reaches the conv
+// and BatchNorm parameters.
 torch::Tensor conv_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
-  if (bn->is_training()) return bn(conv(x));
+  const int64_t stride = (*conv->options.stride())[0];
+  const int64_t outputs_per_channel = x.size(0) * (x.size(2) / stride) * (x.size(3) / stride);
+  if (bn->is_training() || outputs_per_channel < conv->weight[0].numel()) return bn(conv(x));
   namespace F = torch::nn::functional;
   const torch::Tensor scale = bn->weight * torch::rsqrt(bn->running_var + bn->options.eps());
   const torch::Tensor weight = conv->weight * scale.view({-1, 1, 1, 1});
