@@ -31,7 +31,7 @@ torch::Tensor avg_pool(const torch::Tensor& x, int64_t stride) {
 torch::Tensor conv_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, torch::nn::BatchNorm2d& bn) {
   const int64_t stride = (*conv->options.stride())[0];
   const int64_t outputs_per_channel = x.size(0) * (x.size(2) / stride) * (x.size(3) / stride);
-  if (bn->is_training() || outputs_per_channel < conv->weight[0].numel()) return bn(conv(x));
+  if (bn->is_training() || outputs_per_channel < conv->weight.numel() / conv->weight.size(0)) return bn(conv(x));
   namespace F = torch::nn::functional;
   const torch::Tensor scale = bn->weight * torch::rsqrt(bn->running_var + bn->options.eps());
   const torch::Tensor weight = conv->weight * scale.view({-1, 1, 1, 1});
