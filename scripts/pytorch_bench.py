@@ -186,7 +186,7 @@ def loaded_blas():
     return sorted(paths)
 
 
-def train(args, config, model, images, tokens):
+def train(args, model, images, tokens):
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW([{"params": no_decay, "weight_decay": 0.0}, {"params": decay, "weight_decay": 0.2}],
@@ -242,7 +242,10 @@ def main():
     size = config["vision_cfg"]["image_size"]
     images = torch.randn(args.batch, 3, size, size)
     tokens = token_batch(args.batch, config["text_cfg"], args.caption_tokens)
-    results = (train if args.mode == "train" else inference)(args, config, model, images, tokens)
+    if args.mode == "train":
+        results = train(args, model, images, tokens)
+    else:
+        results = inference(args, config, model, images, tokens)
     print(json.dumps({"implementation": "pytorch", "mode": args.mode, "torch": torch.__version__,
                       "config": args.config, "batch": args.batch, "threads": torch.get_num_threads(),
                       "blas": loaded_blas(), "cpu": platform.processor() or platform.machine(),

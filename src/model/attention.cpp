@@ -105,7 +105,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     out = scaled_dot_product(qkv_part(qkv, 0, heads_), qkv_part(qkv, 1, heads_), qkv_part(qkv, 2, heads_), mask);
     out = out.transpose(1, 2).reshape({x.size(0), x.size(1), x.size(2)});
   }
-  return linear(out, out_proj->weight, out_proj->bias);
+  return linear(out, out_proj);
 }
 
 }  // namespace clipforge

@@ -61,4 +61,8 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
   return torch::nn::functional::linear(x, weight, bias);
 }
 
+torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
+  return linear(x, layer->weight, layer->bias);
+}
+
 }  // namespace clipforge

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "model/attention.h"
+#include "model/linear.h"
 
 namespace clipforge {
 namespace {
@@ -94,11 +95,11 @@ torch::Tensor AttentionPool2dImpl::forward(const torch::Tensor& input) {
   x = x + positional_embedding.to(x.scalar_type());
   const int64_t tokens = x.size(1);
   auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({batch, n, heads_, head_dim}).transpose(1, 2); };
-  torch::Tensor q = heads(q_proj(x.narrow(1, 0, 1)), 1);               // [batch, heads, 1, head_dim]
-  torch::Tensor k = heads(k_proj(x), tokens);                           // [batch, heads, 1 + hw, head_dim]
-  torch::Tensor v = heads(v_proj(x), tokens);
+  torch::Tensor q = heads(linear(x.narrow(1, 0, 1), q_proj), 1);        // [batch, heads, 1, head_dim]
+  torch::Tensor k = heads(linear(x, k_proj), tokens);                   // [batch, heads, 1 + hw, head_dim]
+  torch::Tensor v = heads(linear(x, v_proj), tokens);
   torch::Tensor out = scaled_dot_product(q, k, v, {});                  // [batch, heads, 1, head_dim]
-  return c_proj(out.transpose(1, 2).reshape({batch, channels}));
+  return linear(out.transpose(1, 2).reshape({batch, channels}), c_proj);
 }
 
 ModifiedResNetImpl::ModifiedResNetImpl(const VisionConfig& c, int64_t output_dim) {

@@ -67,9 +67,9 @@ MlpImpl::MlpImpl(int64_t width, int64_t hidden, bool quick_gelu) : quick_gelu_(q
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = linear(x, c_fc->weight, c_fc->bias);
+  torch::Tensor h = linear(x, c_fc);
   h = quick_gelu_ ? h * torch::sigmoid(1.702 * h) : torch::gelu(h);
-  return linear(h, c_proj->weight, c_proj->bias);
+  return linear(h, c_proj);
 }
 
 ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(const TransformerOptions& o) {
