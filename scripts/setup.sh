@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package clipforge needs to build, test and run. Idempotent: packages
 # already present are skipped, and nothing is fetched when all are there.
+#
+#   scripts/setup.sh           Debian's packages (LibTorch 1.13, CPU only)
+#   scripts/setup.sh --demo    ... and the demo's data set
+#   scripts/setup.sh --torch2  ... and LibTorch 2.11 (CUDA 13, NCCL) for the second build:
+#                              PyPI's torch wheel in .venv/, gloo's headers in .venv/gloo/
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ccache pkg-config
@@ -18,6 +24,7 @@ PACKAGES=(
 
 # The demo's data set, only when asked for (scripts/demo.sh passes --demo).
 [ "${1:-}" = "--demo" ] && PACKAGES+=(dataset-fashion-mnist)
+[ "${1:-}" = "--torch2" ] && PACKAGES+=(python3-venv)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -40,3 +47,36 @@ case "$blas" in
   *) echo "setup: warning: libblas.so.3 resolves to '$blas', not OpenBLAS (see update-alternatives --config libblas.so.3-$(uname -m)-linux-gnu)" >&2 ;;
 esac
 echo "setup: all packages present"
+
+[ "${1:-}" = "--torch2" ] || exit 0
+
+# LibTorch 2.x: the torch wheel carries headers, libraries and share/cmake/Torch. The wheel's
+# libraries find the CUDA 13 runtime, cuBLAS, cuDNN and NCCL in the machine's toolkit
+# (/usr/local/cuda, on the loader's path); the three it lacks come as wheels (requirements file).
+requirements=scripts/requirements-torch2.txt
+if ! cmp -s "$requirements" .venv/installed-requirements.txt 2>/dev/null; then
+  echo "setup: installing LibTorch 2.x into .venv ($(grep -m1 '^torch==' "$requirements"))"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "$requirements"
+  cp "$requirements" .venv/installed-requirements.txt
+fi
+
+# gloo's headers, which the wheel leaves out (its code is inside libtorch_cpu). 2.x's
+# ProcessGroupGloo.hpp needs the rendezvous store API of gloo 2023 (has_v2_support, multi_get),
+# which Debian 12's libgloo-dev (2022) lacks: take Debian 13's package, unpacked here only.
+gloo=libgloo-dev=0.0~git20231202.5354032-3+b2
+if [ ! -f .venv/gloo/usr/include/gloo/rendezvous/store.h ]; then
+  echo "setup: unpacking $gloo's headers into .venv/gloo"
+  apt_dir=$(mktemp -d)
+  mkdir -p "$apt_dir/lists/partial"
+  echo "deb http://deb.debian.org/debian trixie main" > "$apt_dir/sources.list"
+  apt_options=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+               -o Dir::State::Lists="$apt_dir/lists" -o Debug::NoLocking=1)
+  # Run as root into a private folder, apt warns that its download user cannot write there: noise.
+  (cd "$apt_dir" && apt-get "${apt_options[@]}" update -q && apt-get "${apt_options[@]}" download "$gloo") \
+    >"$apt_dir/log" 2>&1 || { cat "$apt_dir/log" >&2; echo "setup: could not download $gloo" >&2; exit 1; }
+  deb=$(ls "$apt_dir"/libgloo-dev_*.deb)
+  rm -rf .venv/gloo && dpkg -x "$deb" .venv/gloo
+  rm -rf "$apt_dir"
+fi
+echo "setup: LibTorch $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("torch"))') in .venv"

@@ -83,7 +83,7 @@ void run_train_benchmark(const TrainBenchOptions& o) {
     optimizer.optimizer->zero_grad();
     contrastive_backward(model, {images}, {tokens}, precision);
     const auto start = std::chrono::steady_clock::now();
-    optimizer.optimizer->step();
+    adamw_step(optimizer);
     optimizer_seconds.push_back(seconds_since(start));
   };
   const std::vector<double> seconds = time_calls(o.warmup, o.iterations, step);

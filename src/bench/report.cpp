@@ -5,6 +5,7 @@
 
 #include "clipforge/build_info.h"
 #include "core/machine_info.h"
+#include "dist/process_group.h"
 #include "model/runtime.h"
 
 namespace clipforge::bench {
@@ -17,6 +18,7 @@ nlohmann::json run_environment() {
   env["cores"] = hardware_cores();
   env["build_type"] = build::kBuildType;
   env["clipforge"] = build::kVersion;
+  env["collectives"] = DistGroup::backends();
   return env;
 }
 

@@ -43,7 +43,7 @@ void register_train(CLI::App& app) {
       ->expected(2)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->capture_default_str();
-  cmd->add_option("--workers", c->workers, "data loader threads (0 = one per core)");
+  cmd->add_option("--workers", c->workers, "data loader threads (0 = this rank's share of the cores: SLURM_CPUS_PER_TASK, else cores / LOCAL_WORLD_SIZE)");
   cmd->add_option("--max-member-bytes", c->limits.max_member_bytes, "skip shard images/json members larger than this, unread")
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-caption-bytes", c->limits.max_caption_bytes, "skip samples whose caption is larger than this")
@@ -52,6 +52,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1, 86400));
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--device", c->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_flag("--tf32,!--no-tf32", c->tf32, "CUDA: float32 matmuls and convolutions on TF32 tensor cores (default on)");
   cmd->add_option("--logs", c->logs, "folder of run folders")->capture_default_str();
   cmd->add_option("--name", c->name, "run folder name (default: time and model)");
   cmd->add_option("--resume", c->resume, "'latest': continue from the run folder's newest checkpoint");

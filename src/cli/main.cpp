@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   auto& options = const_cast<cli::GlobalOptions&>(cli::global_options());
-  app.add_option("--threads", options.threads, "compute threads (0 = one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", options.threads, "compute threads (0 = OMP_NUM_THREADS, else this rank's share of the cores)")->check(CLI::NonNegativeNumber);
 
   cli::register_info(app);
   cli::register_convert(app);

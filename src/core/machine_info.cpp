@@ -3,13 +3,28 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
 
+#include "core/error.h"
+
 namespace clipforge {
 namespace {
+
+// A positive count from `name`, or 0 when it is unset. OpenMP and SLURM write lists such as
+// "4,2" (nested levels) or "4(x2)" (per node): the first number is this level's.
+int positive_count(const EnvLookup& lookup, const char* name) {
+  const char* text = lookup(name);
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || value < 1 || value > 1 << 20 || (*end != '\0' && *end != ',' && *end != '('))
+    throw usage_error("environment variable " + std::string(name) + "='" + text + "' is not a positive count");
+  return static_cast<int>(value);
+}
 
 // Looks `name` up in `library` and its own dependencies only, so a BLAS that happens to be
 // loaded by something else is not mistaken for the one serving sgemm.
@@ -71,5 +86,20 @@ int hardware_cores() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
+
+int rank_cpu_share(const EnvLookup& lookup, int cores) {
+  if (const int cpus = positive_count(lookup, "SLURM_CPUS_PER_TASK")) return cpus;
+  const int local_ranks = positive_count(lookup, "LOCAL_WORLD_SIZE");
+  return std::max(1, cores / std::max(1, local_ranks));
+}
+
+int rank_cpu_share() { return rank_cpu_share(std::getenv, hardware_cores()); }
+
+int default_compute_threads(const EnvLookup& lookup, int cores) {
+  if (const int omp = positive_count(lookup, "OMP_NUM_THREADS")) return omp;
+  return rank_cpu_share(lookup, cores);
+}
+
+int default_compute_threads() { return default_compute_threads(std::getenv, hardware_cores()); }
 
 }  // namespace clipforge

@@ -2,6 +2,7 @@
 // that serves sgemm, the CPU model and core count. Benchmarks and `clipforge info` print it.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace clipforge {
@@ -16,5 +17,21 @@ struct BlasInfo {
 BlasInfo detect_blas();
 std::string cpu_model();
 int hardware_cores();
+
+// Launchers say how many cores each process may use; a process that takes every core of the
+// node instead oversubscribes it once per rank (8 ranks: 8x, twice that with as many loader
+// threads). `lookup` reads an environment variable (std::getenv, or a table in tests).
+using EnvLookup = std::function<const char*(const char*)>;
+
+// The cores this process may use: SLURM_CPUS_PER_TASK when set, else the node's cores divided
+// among its ranks (LOCAL_WORLD_SIZE from torchrun, else 1). Data loader threads default to it.
+int rank_cpu_share(const EnvLookup& lookup, int cores);
+int rank_cpu_share();
+
+// Compute threads when none were asked for: OMP_NUM_THREADS when set (torchrun sets 1 for
+// several ranks per node, as OpenMP itself would obey), else rank_cpu_share. A malformed value is
+// a usage_error naming the variable.
+int default_compute_threads(const EnvLookup& lookup, int cores);
+int default_compute_threads();
 
 }  // namespace clipforge

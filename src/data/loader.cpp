@@ -60,7 +60,7 @@ LoaderState LoaderState::from_json(const nlohmann::json& json) {
 
 Loader::Loader(LoaderConfig config) : config_(std::move(config)) {
   check_config(config_);
-  if (config_.workers == 0) config_.workers = hardware_cores();
+  if (config_.workers == 0) config_.workers = rank_cpu_share();
   workers_ = config_.workers;
   shards_ = expand_shard_list(config_.urls);
   stats_ = std::make_unique<SkipStats>(config_.on_warning);

@@ -1,5 +1,6 @@
 #include "dist/environment.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/error.h"
@@ -38,6 +39,13 @@ DistEnvironment read_dist_environment() {
     e.local_rank = env("SLURM_LOCALID") ? int_variable("SLURM_LOCALID", 0) : 0;
   } else {
     return e;
+  }
+  e.local_world_size = e.world_size;
+  if (env("LOCAL_WORLD_SIZE")) {
+    e.local_world_size = int_variable("LOCAL_WORLD_SIZE", 1);
+  } else if (e.launcher == "slurm" && env("SLURM_NTASKS_PER_NODE")) {
+    // "4" or "4(x2)" (4 tasks on each of 2 nodes): the first count is this node's.
+    e.local_world_size = std::max(1, std::atoi(env("SLURM_NTASKS_PER_NODE")));
   }
   if (e.rank >= e.world_size)
     throw usage_error("rank " + std::to_string(e.rank) + " is not below the world size " + std::to_string(e.world_size));

@@ -11,6 +11,7 @@ struct DistEnvironment {
   int rank = 0;
   int world_size = 1;
   int local_rank = 0;
+  int local_world_size = 1;  // ranks on this node: LOCAL_WORLD_SIZE, SLURM_NTASKS_PER_NODE, else world_size
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::string launcher = "none";  // "torchrun", "slurm" or "none"

@@ -1,5 +1,6 @@
 #include "dist/gradient_sync.h"
 
+// Declares CollectiveGroup in every version: the ProcessGroup itself, or (2.x) with its Backend.
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/torch.h>
 

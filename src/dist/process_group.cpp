@@ -3,9 +3,13 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/torch.h>
 
-#ifdef USE_C10D_NCCL
+#include "clipforge/torch_features.h"
+#if CLIPFORGE_HAVE_NCCL
+// Declares the class only under USE_C10D_NCCL, which the Torch CMake target of an NCCL build
+// defines (cmake/torch_features.cmake checked libtorch_cuda for it).
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -42,9 +46,9 @@ class GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
 
 }  // namespace
 
-DistGroup::DistGroup(DistEnvironment env, c10::intrusive_ptr<c10d::Store> store,
-                     c10::intrusive_ptr<c10d::ProcessGroup> group)
-    : env_(std::move(env)), store_(std::move(store)), group_(std::move(group)) {
+DistGroup::DistGroup(DistEnvironment env, c10::Device device, c10::intrusive_ptr<c10d::Store> store,
+                     c10::intrusive_ptr<CollectiveGroup> group)
+    : env_(std::move(env)), device_(device), store_(std::move(store)), group_(std::move(group)) {
   // A counter each rank bumps every second: when a collective fails, the ranks whose counter
   // stood still are the ones that died or hung.
   heartbeat_ = std::thread([this] {
@@ -90,13 +94,18 @@ std::unique_ptr<DistGroup> DistGroup::create(const DistEnvironment& env, std::ch
                         where + " (" + message + ")");
   }
 
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<CollectiveGroup> group;
   try {
     if (device.is_cuda()) {
-#ifdef USE_C10D_NCCL
+#if CLIPFORGE_HAVE_NCCL
+      // NCCL creates its communicator on the current device: make it this rank's before anything
+      // touches the GPU, and bind the group to it so the communicator is made once, eagerly.
+      c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(device);
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
-      group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, options);
+      auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, options);
+      nccl->setBoundDeviceId(device);
+      group = nccl;
 #else
       throw usage_error("this LibTorch has no NCCL: distributed CUDA training needs a CUDA build of LibTorch");
 #endif
@@ -113,7 +122,15 @@ std::unique_ptr<DistGroup> DistGroup::create(const DistEnvironment& env, std::ch
     throw runtime_error("rank " + std::to_string(env.rank) + ": process group setup through " + where +
                         " failed within the timeout (" + first_line(e.what()) + ")");
   }
-  return std::unique_ptr<DistGroup>(new DistGroup(env, store, group));
+  return std::unique_ptr<DistGroup>(new DistGroup(env, device, store, group));
+}
+
+nlohmann::json DistGroup::backends() {
+#if CLIPFORGE_HAVE_NCCL
+  return {{"gloo", true}, {"nccl", true}, {"nccl_version", c10d::getNcclVersion()}};
+#else
+  return {{"gloo", true}, {"nccl", false}, {"nccl_version", nullptr}};
+#endif
 }
 
 void DistGroup::fail(const std::string& what, const std::exception& cause) {
@@ -165,13 +182,30 @@ torch::Tensor DistGroup::all_gather(const torch::Tensor& local) {
 torch::Tensor DistGroup::all_gather_with_grad(const torch::Tensor& local) { return GatherWithGrad::apply(local, this); }
 
 double DistGroup::all_reduce_sum(double value) {
-  std::vector<torch::Tensor> t = {torch::tensor(value, torch::kDouble)};
+  std::vector<torch::Tensor> t = {torch::full({1}, value, torch::TensorOptions(torch::kDouble).device(device_))};
   try {
     group_->allreduce(t)->wait();
   } catch (const std::exception& e) {
     fail("all-reduce", e);
   }
   return t[0].item<double>();
+}
+
+std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, const std::string& value) {
+  const std::string prefix = "clipforge/gather/" + key + "/";
+  std::vector<std::string> values;
+  try {
+    store_->set(prefix + std::to_string(env_.rank), std::vector<uint8_t>(value.begin(), value.end()));
+    if (env_.rank != 0) return values;
+    for (int r = 0; r < env_.world_size; ++r) {
+      const std::vector<uint8_t> bytes = store_->get(prefix + std::to_string(r));  // waits up to the timeout
+      values.emplace_back(bytes.begin(), bytes.end());
+      store_->deleteKey(prefix + std::to_string(r));
+    }
+  } catch (const std::exception& e) {
+    fail("gather of per-rank state (" + key + ")", e);
+  }
+  return values;
 }
 
 void DistGroup::barrier() {

@@ -8,6 +8,7 @@
 //   torch::Tensor all = group->all_gather_with_grad(local_features);
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 
 #include <atomic>
@@ -17,8 +18,9 @@
 
 #include "dist/environment.h"
 
+#include "model/torch_compat.h"
+
 namespace c10d {
-class ProcessGroup;
 class Store;
 }  // namespace c10d
 
@@ -27,15 +29,17 @@ namespace clipforge {
 class DistGroup {
  public:
   // Rendezvous through the TCPStore at MASTER_ADDR:MASTER_PORT (hosted by rank 0, or by
-  // torchrun's agent), then a process group with `timeout` for every collective. A port in use
-  // or an unreachable master is a runtime_error saying so.
+  // torchrun's agent), then a process group with `timeout` for every collective: NCCL bound to
+  // `device` (made current first) for a CUDA device, Gloo otherwise. A port in use or an
+  // unreachable master is a runtime_error saying so.
   static std::unique_ptr<DistGroup> create(const DistEnvironment& env, std::chrono::milliseconds timeout,
                                            const c10::Device& device);
   ~DistGroup();
 
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
-  c10d::ProcessGroup& group() { return *group_; }
+  const c10::Device& device() const { return device_; }
+  CollectiveGroup& group() { return *group_; }
 
   // Every parameter and buffer takes rank 0's value.
   void broadcast_from_rank0(torch::nn::Module& module);
@@ -46,20 +50,31 @@ class DistGroup {
   torch::Tensor all_gather(const torch::Tensor& local);
   torch::Tensor all_gather_with_grad(const torch::Tensor& local);
 
-  // Sum of `value` over ranks.
+  // Sum of `value` over ranks, reduced on the group's device (NCCL takes only CUDA tensors).
   double all_reduce_sum(double value);
+
+  // Every rank's `value` in rank order at rank 0 (the others get an empty vector): small records
+  // such as loader positions, through the rendezvous store. Every rank calls it with the same
+  // `key`, which must not have been used before.
+  std::vector<std::string> gather_to_rank0(const std::string& key, const std::string& value);
   void barrier();
+
+  // {"gloo": true, "nccl": whether this build has the NCCL process group, "nccl_version": "2.28.9"
+  // or null}. The version is NCCL's own answer, so it needs the NCCL library, not a GPU.
+  static nlohmann::json backends();
 
   // Turns a failed or timed-out collective into a one-line error naming the rank(s) that
   // stopped answering, when it can tell (ranks publish a heartbeat in the store).
   [[noreturn]] void fail(const std::string& what, const std::exception& cause);
 
  private:
-  DistGroup(DistEnvironment env, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::ProcessGroup> group);
+  DistGroup(DistEnvironment env, c10::Device device, c10::intrusive_ptr<c10d::Store> store,
+            c10::intrusive_ptr<CollectiveGroup> group);
 
   DistEnvironment env_;
+  c10::Device device_;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  c10::intrusive_ptr<CollectiveGroup> group_;
   std::atomic<bool> stop_{false};
   std::thread heartbeat_;
 };

@@ -2,12 +2,12 @@
 
 #include <torch/autograd.h>
 #include <torch/nn/init.h>
-#include <torch/version.h>
 
 #include <cmath>
 
 #include "model/cpu_matmul.h"
 #include "model/linear.h"
+#include "model/torch_compat.h"
 
 namespace clipforge {
 namespace {
@@ -31,15 +31,15 @@ torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
 // [batch, tokens, ...] layout, where ATen's path copies every operand to contiguous memory first.
 class CpuAttention : public torch::autograd::Function<CpuAttention> {
  public:
-  // qkv: [batch, tokens, 3 * width], contiguous; mask: additive [tokens, tokens] or undefined. The
-  // mask comes by pointer: it needs no gradient, and Function::apply cannot take an undefined tensor.
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& qkv,
-                               const torch::Tensor* mask, int64_t heads) {
+  // qkv: [batch, tokens, 3 * width], contiguous.
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& qkv, bool causal,
+                               int64_t heads) {
     const int64_t batch = qkv.size(0), tokens = qkv.size(1), width = qkv.size(2) / 3;
     const auto scale = static_cast<float>(attention_scale(width / heads));
     torch::Tensor scores = torch::empty({batch, heads, tokens, tokens}, qkv.options());
     matmul_into(qkv_part(qkv, 0, heads), qkv_part(qkv, 1, heads).transpose(-2, -1), scores, scale);
-    if (mask->defined()) scores.add_(*mask);
+    // -inf before the softmax: exp gives the masked keys exactly zero weight, in backward too.
+    if (causal) scores.masked_fill_(torch::ones({tokens, tokens}, qkv.options().dtype(torch::kBool)).triu(1), -INFINITY);
     torch::Tensor probs = torch::softmax(scores, -1);
     torch::Tensor out = torch::empty({batch, tokens, width}, qkv.options());
     matmul_into(probs, qkv_part(qkv, 2, heads), split_heads(out, heads));
@@ -83,26 +83,13 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t width, int64_t heads) : heads_(head
   out_proj->bias.zero_();
 }
 
-torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                 const torch::Tensor& mask) {
-#if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient attention on CUDA) where LibTorch has them.
-  return at::scaled_dot_product_attention(q, k, v, mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt);
-#else
-  // [batch, heads, q_tokens, k_tokens]
-  torch::Tensor scores = torch::matmul(q * attention_scale(q.size(-1)), k.transpose(-2, -1));
-  if (mask.defined()) scores = scores + mask;
-  return torch::matmul(torch::softmax(scores, -1), v);
-#endif
-}
-
-torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, bool causal) {
   const torch::Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [batch, tokens, 3 * width]
   torch::Tensor out;
-  if (cpu_kernels_apply(qkv) && (!mask.defined() || cpu_kernels_apply(mask))) {
-    out = CpuAttention::apply(qkv.contiguous(), &mask, heads_);
+  if (cpu_kernels_apply(qkv)) {
+    out = CpuAttention::apply(qkv.contiguous(), causal, heads_);
   } else {
-    out = scaled_dot_product(qkv_part(qkv, 0, heads_), qkv_part(qkv, 1, heads_), qkv_part(qkv, 2, heads_), mask);
+    out = attention(qkv_part(qkv, 0, heads_), qkv_part(qkv, 1, heads_), qkv_part(qkv, 2, heads_), causal);
     out = out.transpose(1, 2).reshape({x.size(0), x.size(1), x.size(2)});
   }
   return linear(out, out_proj);

@@ -13,8 +13,8 @@ class SelfAttentionImpl : public torch::nn::Module {
  public:
   SelfAttentionImpl(int64_t width, int64_t heads);
 
-  // x: [batch, tokens, width]; mask: additive [tokens, tokens] (e.g. causal) or undefined.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  // x: [batch, tokens, width]; `causal`: each token attends only to itself and earlier ones.
+  torch::Tensor forward(const torch::Tensor& x, bool causal = false);
 
   torch::Tensor in_proj_weight;  // [3 * width, width]
   torch::Tensor in_proj_bias;    // [3 * width]
@@ -24,10 +24,5 @@ class SelfAttentionImpl : public torch::nn::Module {
   int64_t heads_;
 };
 TORCH_MODULE(SelfAttention);
-
-// softmax(q k^T / sqrt(head_dim) + mask) v over [batch, heads, tokens, head_dim] tensors.
-// Shared by the transformer blocks and the ResNet attention pool.
-torch::Tensor scaled_dot_product(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                                 const torch::Tensor& mask);
 
 }  // namespace clipforge

@@ -4,16 +4,9 @@
 #include <torch/nn/init.h>
 
 #include <cmath>
-#include <limits>
 
 namespace clipforge {
 namespace {
-
-// Additive causal mask [n, n]: -inf above the diagonal. Built per call on the input's device
-// and dtype, so it never enters the state dict.
-torch::Tensor causal_mask(int64_t n, const torch::TensorOptions& options) {
-  return torch::full({n, n}, -std::numeric_limits<float>::infinity(), options).triu(1);
-}
 
 torch::Tensor normalize(const torch::Tensor& x) {
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
@@ -83,7 +76,7 @@ torch::Tensor CLIPImpl::encode_text(const torch::Tensor& tokens) {
   const int64_t used = eot.max().item<int64_t>() + 1;
   torch::Tensor ids = tokens.narrow(1, 0, used).to(torch::kLong);
   torch::Tensor x = token_embedding(ids) + positional_embedding.narrow(0, 0, used);  // [batch, used, width]
-  x = transformer(x, causal_mask(used, x.options()));
+  x = transformer(x, /*causal=*/true);
   x = layer_norm_fp32(ln_final, x);
   x = x.index({torch::arange(x.size(0), eot.options()), eot});  // [batch, width]
   return torch::matmul(x, text_projection);

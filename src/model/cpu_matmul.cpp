@@ -1,9 +1,9 @@
 #include "model/cpu_matmul.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 
 #include "clipforge/cpu_kernels.h"
+#include "model/torch_compat.h"
 
 #if CLIPFORGE_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
@@ -45,7 +45,7 @@ int64_t batch_offset(const torch::Tensor& t, int64_t index) {
 }  // namespace
 
 bool cpu_kernels_apply(const torch::Tensor& x) {
-  return x.is_cpu() && x.scalar_type() == torch::kFloat && !at::autocast::is_cpu_enabled();
+  return x.is_cpu() && x.scalar_type() == torch::kFloat && !autocast_enabled(c10::DeviceType::CPU);
 }
 
 void matmul_into(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& c, float alpha, float beta) {

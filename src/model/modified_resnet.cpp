@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "model/attention.h"
+#include "model/torch_compat.h"
 #include "model/linear.h"
 
 namespace clipforge {
@@ -98,7 +99,7 @@ torch::Tensor AttentionPool2dImpl::forward(const torch::Tensor& input) {
   torch::Tensor q = heads(linear(x.narrow(1, 0, 1), q_proj), 1);        // [batch, heads, 1, head_dim]
   torch::Tensor k = heads(linear(x, k_proj), tokens);                   // [batch, heads, 1 + hw, head_dim]
   torch::Tensor v = heads(linear(x, v_proj), tokens);
-  torch::Tensor out = scaled_dot_product(q, k, v, {});                  // [batch, heads, 1, head_dim]
+  torch::Tensor out = attention(q, k, v, /*causal=*/false);                  // [batch, heads, 1, head_dim]
   return linear(out.transpose(1, 2).reshape({batch, channels}), c_proj);
 }
 

@@ -1,10 +1,10 @@
 #include "model/torchscript.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/script.h>
-#include <torch/serialize.h>
 
 #include "core/error.h"
-#include "core/files.h"
 
 namespace clipforge {
 namespace {
@@ -50,8 +50,12 @@ ArchiveWeights read_pytorch_archive(const std::string& path) {
     jit_error = first_line(e.what_without_backtrace());
   }
   try {
-    const std::string bytes = read_file(path);
-    c10::IValue value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    // torch.pickle_load restores every storage on the device it was saved from, so a checkpoint
+    // written on cuda:N would need that GPU: read it onto the CPU instead (map_location="cpu").
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    c10::IValue value = torch::jit::readArchiveAndTensors("data", /*pickle_prefix=*/"", /*tensor_prefix=*/"",
+                                                          /*type_resolver=*/{}, /*obj_loader=*/{},
+                                                          /*device=*/c10::Device(c10::kCPU), reader);
     out.tensors = from_pickled_dict(path, value);
     return out;
   } catch (const c10::Error& e) {

@@ -1,10 +1,10 @@
 #include "model/transformer.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/normalization.h>
 
 #include "model/linear.h"
+#include "model/torch_compat.h"
 
 namespace clipforge {
 namespace {
@@ -13,31 +13,38 @@ namespace {
 // the model, which outlives every backward pass, so a raw pointer in the context is safe.
 class CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
  public:
-  // The mask comes by pointer: it needs no gradient, and may be undefined (image tower).
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor* mask,
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, bool causal,
                                ResidualAttentionBlockImpl* block) {
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(block);
-    if (mask->defined()) ctx->saved_data["mask"] = *mask;
-    // Backward runs outside the caller's autocast region: remember it to replay the same math.
-    ctx->saved_data["autocast_cpu"] = at::autocast::is_cpu_enabled();
+    ctx->saved_data["causal"] = causal;
+    // Backward runs outside the caller's autocast region, on CPU and CUDA alike: remember it to
+    // replay the same math (bf16 activations against fp32 weights otherwise).
+    const AutocastState autocast = AutocastState::current();
+    ctx->saved_data["autocast_cpu"] = autocast.cpu;
+    ctx->saved_data["autocast_cuda"] = autocast.cuda;
+    ctx->saved_data["autocast_cpu_dtype"] = static_cast<int64_t>(autocast.cpu_dtype);
+    ctx->saved_data["autocast_cuda_dtype"] = static_cast<int64_t>(autocast.cuda_dtype);
     ctx->save_for_backward({x});
     torch::NoGradGuard no_grad;
-    return block->forward(x, *mask);
+    return block->forward(x, causal);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_output) {
     auto* block = reinterpret_cast<ResidualAttentionBlockImpl*>(ctx->saved_data["block"].toInt());
-    const torch::Tensor mask = ctx->saved_data.count("mask") ? ctx->saved_data["mask"].toTensor() : torch::Tensor();
     torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
-      const bool autocast = ctx->saved_data["autocast_cpu"].toBool();
-      const bool previous = at::autocast::is_cpu_enabled();
-      at::autocast::set_cpu_enabled(autocast);
-      y = block->forward(x, mask);
-      at::autocast::set_cpu_enabled(previous);
+      const AutocastState previous = AutocastState::current();
+      AutocastState forward_state;
+      forward_state.cpu = ctx->saved_data["autocast_cpu"].toBool();
+      forward_state.cuda = ctx->saved_data["autocast_cuda"].toBool();
+      forward_state.cpu_dtype = static_cast<c10::ScalarType>(ctx->saved_data["autocast_cpu_dtype"].toInt());
+      forward_state.cuda_dtype = static_cast<c10::ScalarType>(ctx->saved_data["autocast_cuda_dtype"].toInt());
+      forward_state.apply();
+      y = block->forward(x, ctx->saved_data["causal"].toBool());
+      previous.apply();
     }
     // Parameters get their gradients accumulated here, as PyTorch's re-entrant checkpoint does.
     torch::autograd::backward({y}, {grad_output[0]});
@@ -79,8 +86,8 @@ ResidualAttentionBlockImpl::ResidualAttentionBlockImpl(const TransformerOptions&
   ln_2 = register_module("ln_2", make_layer_norm(o.width));
 }
 
-torch::Tensor ResidualAttentionBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-  torch::Tensor h = x + attn(layer_norm_fp32(ln_1, x), mask);
+torch::Tensor ResidualAttentionBlockImpl::forward(const torch::Tensor& x, bool causal) {
+  torch::Tensor h = x + attn(layer_norm_fp32(ln_1, x), causal);
   return h + mlp(layer_norm_fp32(ln_2, h));
 }
 
@@ -95,10 +102,10 @@ std::vector<ResidualAttentionBlock> TransformerImpl::blocks() const {
   return out;
 }
 
-torch::Tensor TransformerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
+torch::Tensor TransformerImpl::forward(const torch::Tensor& x, bool causal) {
   torch::Tensor h = x;
   const bool checkpoint = grad_checkpointing_ && is_training() && torch::GradMode::is_enabled();
-  for (auto& block : blocks()) h = checkpoint ? CheckpointedBlock::apply(h, &mask, block.get()) : block(h, mask);
+  for (auto& block : blocks()) h = checkpoint ? CheckpointedBlock::apply(h, causal, block.get()) : block(h, causal);
   return h;
 }
 

@@ -42,7 +42,7 @@ TORCH_MODULE(Mlp);
 class ResidualAttentionBlockImpl : public torch::nn::Module {
  public:
   explicit ResidualAttentionBlockImpl(const TransformerOptions& options);
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  torch::Tensor forward(const torch::Tensor& x, bool causal = false);
 
   SelfAttention attn{nullptr};
   torch::nn::LayerNorm ln_1{nullptr};
@@ -55,8 +55,8 @@ class TransformerImpl : public torch::nn::Module {
  public:
   explicit TransformerImpl(const TransformerOptions& options);
 
-  // x: [batch, tokens, width]
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask = {});
+  // x: [batch, tokens, width]; `causal` as SelfAttention's.
+  torch::Tensor forward(const torch::Tensor& x, bool causal = false);
 
   std::vector<ResidualAttentionBlock> blocks() const;
 

@@ -11,6 +11,7 @@
 #include "core/files.h"
 #include "model/load.h"
 #include "model/safetensors.h"
+#include "model/torch_compat.h"
 
 namespace clipforge {
 namespace fs = std::filesystem;
@@ -19,8 +20,6 @@ namespace {
 
 constexpr const char* kStateKey = "training_state";
 constexpr const char* kLatestFile = "latest";
-
-std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
 std::string stem_for(int64_t step) {
   char buffer[32];
@@ -50,7 +49,7 @@ void CheckpointStore::save(const CLIP& model, const NamedOptimizer& opt, const T
   nlohmann::json steps = nlohmann::json::object();
   const auto& optimizer_state = opt.optimizer->state();
   for (size_t i = 0; i < opt.parameters.size(); ++i) {
-    auto it = optimizer_state.find(state_key(opt.parameters[i]));
+    auto it = optimizer_state.find(optimizer_state_key(*opt.optimizer, opt.parameters[i]));
     if (it == optimizer_state.end()) continue;  // no step taken for it yet
     const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
     tensors.emplace_back(opt.names[i] + ".exp_avg", s.exp_avg());
@@ -116,7 +115,7 @@ TrainingState CheckpointStore::load(const std::string& stem, CLIP& model, NamedO
     s->step(steps.at(name).get<int64_t>());
     s->exp_avg(tensors.at(name + ".exp_avg").to(opt.parameters[i].options()));
     s->exp_avg_sq(tensors.at(name + ".exp_avg_sq").to(opt.parameters[i].options()));
-    optimizer_state[state_key(opt.parameters[i])] = std::move(s);
+    optimizer_state[optimizer_state_key(*opt.optimizer, opt.parameters[i])] = std::move(s);
   }
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   {

@@ -1,10 +1,10 @@
 #include "train/contrastive_step.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "dist/gradient_sync.h"
 #include "dist/process_group.h"
+#include "model/torch_compat.h"
 #include "train/loss.h"
 
 namespace clipforge {
@@ -13,30 +13,23 @@ namespace {
 // Autocast for the forward pass only; backward follows the recorded dtypes.
 class AutocastScope {
  public:
-  AutocastScope(Precision precision, bool cuda) : active_(precision != Precision::kFp32) {
+  AutocastScope(Precision precision, bool cuda) : active_(precision != Precision::kFp32), saved_(AutocastState::current()) {
     if (!active_) return;
     if (cuda) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(precision == Precision::kAmp ? at::kHalf : at::kBFloat16);
+      set_autocast(c10::DeviceType::CUDA, true, precision == Precision::kAmp ? at::kHalf : at::kBFloat16);
     } else {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      set_autocast(c10::DeviceType::CPU, true, at::kBFloat16);
     }
-    cuda_ = cuda;
   }
   ~AutocastScope() {
     if (!active_) return;
-    if (cuda_) {
-      at::autocast::set_enabled(false);
-    } else {
-      at::autocast::set_cpu_enabled(false);
-    }
+    saved_.apply();
     at::autocast::clear_cache();
   }
 
  private:
   bool active_;
-  bool cuda_ = false;
+  AutocastState saved_;
 };
 
 torch::Tensor normalized(const torch::Tensor& x) {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "model/clip.h"
-#include "train/train_config.h"
+#include "train/precision.h"
 
 namespace clipforge {
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "model/torch_compat.h"
+
 namespace clipforge {
 
 LossScaler::LossScaler(bool enabled, double initial_scale, int growth_interval)
@@ -9,13 +11,12 @@ LossScaler::LossScaler(bool enabled, double initial_scale, int growth_interval)
 
 bool LossScaler::unscale_and_check(const std::vector<torch::Tensor>& parameters) {
   if (!enabled_) return true;
-  bool finite = true;
   torch::NoGradGuard no_grad;
-  for (const auto& p : parameters) {
-    if (!p.grad().defined()) continue;
-    p.grad().div_(scale_);
-    if (finite && !torch::isfinite(p.grad()).all().item<bool>()) finite = false;
-  }
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : parameters)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  // One host synchronisation for the whole model, not one per parameter.
+  const bool finite = grads.empty() || unscale_and_find_nonfinite(grads, scale_).item<float>() == 0;
   if (!finite) {
     scale_ /= 2.0;
     clean_steps_ = 0;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/torch_compat.h"
+
 namespace clipforge {
 
 bool excluded_from_weight_decay(const std::string& name, const torch::Tensor& p) {
@@ -39,6 +41,49 @@ NamedOptimizer make_adamw(torch::nn::Module& model, const OptimizerConfig& c) {
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+void adamw_step(NamedOptimizer& opt) {
+  if (!kHasFusedAdamW) {
+    opt.optimizer->step();
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  auto& state = opt.optimizer->state();
+  opt.step_tensors.resize(opt.parameters.size());
+  opt.step_tensor_values.resize(opt.parameters.size(), -1);
+  size_t index = 0;  // position in opt.parameters: groups are concatenated in the same order
+  for (auto& group : opt.optimizer->param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    TORCH_CHECK(!o.amsgrad(), "adamw_step: clipforge does not use amsgrad");
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (const auto& p : group.params()) {
+      const size_t i = index++;
+      if (!p.grad().defined()) continue;
+      const auto key = optimizer_state_key(*opt.optimizer, p);
+      auto it = state.find(key);
+      if (it == state.end()) {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        s->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        it = state.emplace(key, std::move(s)).first;
+      }
+      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      if (opt.step_tensor_values[i] != s.step())
+        opt.step_tensors[i] = torch::full({}, static_cast<double>(s.step()), p.options().dtype(torch::kFloat));
+      // The kernel adds one to its counter before using it; the map follows on the host.
+      s.step(s.step() + 1);
+      opt.step_tensor_values[i] = s.step();
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(s.exp_avg());
+      exp_avg_sqs.push_back(s.exp_avg_sq());
+      steps.push_back(opt.step_tensors[i]);
+    }
+    if (params.empty()) continue;
+    fused_adamw(params, grads, exp_avgs, exp_avg_sqs, steps, o.lr(), std::get<0>(o.betas()), std::get<1>(o.betas()),
+                o.weight_decay(), o.eps());
+  }
 }
 
 double learning_rate_at(const ScheduleConfig& c, int64_t step) {

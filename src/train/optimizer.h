@@ -28,12 +28,23 @@ struct NamedOptimizer {
   std::unique_ptr<torch::optim::AdamW> optimizer;
   std::vector<std::string> names;                // one per parameter, groups concatenated
   std::vector<torch::Tensor> parameters;         // same order
+  // The fused kernel counts steps in tensors on the parameters' device; these mirror the state
+  // map's counts (rebuilt when they differ, as after a resume) so the map stays what is saved.
+  std::vector<torch::Tensor> step_tensors;
+  std::vector<int64_t> step_tensor_values;
 };
 
 // Only parameters with requires_grad (a locked tower is left out). Group 0 decays, group 1 not.
 NamedOptimizer make_adamw(torch::nn::Module& model, const OptimizerConfig& config);
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+// One AdamW update of every parameter that has a gradient. Where LibTorch has the fused
+// multi-tensor kernel (2.4 and later, CUDA and CPU) each group is one kernel call instead of a
+// dozen small ones per parameter (thousands of launches per step on a GPU); elsewhere
+// torch::optim::AdamW's own loop. Both compute the same update and leave the same state
+// (exp_avg, exp_avg_sq, step) in the optimizer's map, so checkpoints do not depend on which ran.
+void adamw_step(NamedOptimizer& optimizer);
 
 enum class Schedule { kCosine, kConst, kConstCooldown };
 

@@ -7,10 +7,9 @@
 
 #include "data/sample_reader.h"
 #include "train/optimizer.h"
+#include "train/precision.h"
 
 namespace clipforge {
-
-enum class Precision { kFp32, kBf16, kAmp };
 
 struct TrainConfig {
   // model and data
@@ -42,6 +41,7 @@ struct TrainConfig {
   bool grad_checkpointing = false;
   uint64_t seed = 0;
   std::string device = "cpu";
+  bool tf32 = true;  // CUDA: float32 matmuls and convolutions on TF32 tensor cores, as OpenCLIP runs them
   int max_bad_steps = 5;           // consecutive non-finite losses before the run stops
   double dist_timeout = 1800;      // seconds a collective may wait for the other ranks
   bool gather_with_grad = true;    // false: gathered features carry no gradient (comparison only)

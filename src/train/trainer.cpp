@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/loader.h"
+#include "dist/device_choice.h"
 #include "dist/environment.h"
 #include "dist/gradient_sync.h"
 #include "dist/process_group.h"
@@ -72,7 +73,7 @@ nlohmann::json params_json(const TrainConfig& c, const std::string& vocab, const
           {"lr_cooldown_power", c.lr_cooldown_power}, {"lr_cooldown_end", c.lr_cooldown_end},
           {"grad_clip_norm", c.grad_clip_norm}, {"accum_freq", c.accum_freq},
           {"precision", precisions[static_cast<int>(c.precision)]}, {"lock_image", c.lock_image},
-          {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device},
+          {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device}, {"tf32", c.tf32},
           {"workers", c.workers}, {"max_member_bytes", c.limits.max_member_bytes},
           {"max_caption_bytes", c.limits.max_caption_bytes}, {"pipe_timeout", c.limits.pipe_timeout_s}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
           {"save_every_steps", c.save_every_steps}, {"keep_last", c.keep_last}, {"val_frequency", c.val_frequency},
@@ -92,10 +93,8 @@ void set_training(CLIP& model, bool lock_image) {
 
 class Trainer {
  public:
-  explicit Trainer(const TrainConfig& c) : c_(c), env_(read_dist_environment()), device_(torch::kCPU) {
-    // One process per device: LOCAL_RANK picks the GPU.
-    device_ = parse_device(env_.distributed() && c.device == "cuda" ? "cuda:" + std::to_string(env_.local_rank) : c.device);
-  }
+  explicit Trainer(const TrainConfig& c)
+      : c_(c), env_(read_dist_environment()), device_(choose_training_device(c.device, env_, visible_cuda_devices())) {}
 
   nlohmann::json run();
 
@@ -107,6 +106,17 @@ class Trainer {
   void log_step(double loss, double lr, int64_t epoch);
 
   bool main_rank() const { return env_.rank == 0; }
+
+  // This rank's entry of a checkpoint's loader states: one per rank, in rank order (checkpoints
+  // of earlier versions hold rank 0's alone, an object).
+  nlohmann::json rank_loader_state(const nlohmann::json& saved, const std::string& stem) const {
+    if (saved.is_object()) return saved;
+    if (static_cast<int>(saved.size()) != env_.world_size)
+      throw mismatch_error(store_->directory() + "/" + stem + " was written by " + std::to_string(saved.size()) +
+                           " ranks and this job has " + std::to_string(env_.world_size) +
+                           ": resume mid-epoch on the same number of ranks");
+    return saved.at(env_.rank);
+  }
 
   TrainConfig c_;
   DistEnvironment env_;
@@ -129,6 +139,7 @@ class Trainer {
   int64_t start_epoch_ = 0;
   bool resumed_mid_epoch_ = false;
   int64_t last_saved_step_ = -1;
+  int64_t saves_ = 0;  // checkpoints written by this process: every rank counts the same
   int bad_steps_in_a_row_ = 0;
   int64_t nonfinite_steps_ = 0;
   // Seconds spent in training steps (data wait included; evaluation and checkpoints not) over the
@@ -174,6 +185,7 @@ void Trainer::setup() {
                          " ids do not fit the model's vocab_size " + std::to_string(config_.text.vocab_size));
   if (main_rank()) write_file_atomic(run_dir_ + "/params.json", params_json(c_, vocab, config_).dump(2) + "\n");
 
+  if (device_.is_cuda()) configure_cuda_math(c_.tf32);
   model_->to(device_);
   if (c_.lock_image)
     for (auto& p : (model_->visual_vit ? model_->visual_vit->parameters() : model_->visual_resnet->parameters()))
@@ -240,9 +252,10 @@ void Trainer::setup() {
     scaler_->restore(state.extra.value("scaler", nlohmann::json()));
     nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
     train_seconds_ = state.extra.value("train_s", 0.0);
-    const data::LoaderState loader_state = data::LoaderState::from_json(state.loader);
-    if (loader_state.epoch == start_epoch_) {
-      train_loader_->restore(loader_state);
+    // Every rank's position is in the same epoch: the first tells whether this is mid-epoch.
+    const nlohmann::json& any_rank = state.loader.is_array() ? state.loader.at(0) : state.loader;
+    if (data::LoaderState::from_json(any_rank).epoch == start_epoch_) {
+      train_loader_->restore(data::LoaderState::from_json(rank_loader_state(state.loader, *latest)));
       resumed_mid_epoch_ = true;
     }
   }
@@ -295,7 +308,7 @@ bool Trainer::train_one_step(int64_t epoch) {
   bad_steps_in_a_row_ = 0;
   if (scaler_->unscale_and_check(optimizer_.parameters)) {
     if (c_.grad_clip_norm > 0) torch::nn::utils::clip_grad_norm_(optimizer_.parameters, c_.grad_clip_norm);
-    optimizer_.optimizer->step();
+    adamw_step(optimizer_);
     scaler_->step_taken();
   }
   {
@@ -340,11 +353,17 @@ void Trainer::log_step(double loss, double lr, int64_t epoch) {
 
 void Trainer::save(int64_t epoch_of_next_batch) {
   last_saved_step_ = step_;
-  if (!main_rank()) return;  // parameters are identical on every rank; one writer
+  // Parameters are identical on every rank, data positions are not: rank 0 writes one checkpoint
+  // holding every rank's loader state, so each rank resumes its own stream exactly.
+  const std::string position = train_loader_->state().to_json().dump();
+  const std::vector<std::string> positions =
+      group_ ? group_->gather_to_rank0("loader/" + std::to_string(saves_++), position) : std::vector<std::string>{position};
+  if (!main_rank()) return;
   TrainingState state;
   state.step = step_;
   state.epoch = epoch_of_next_batch;
-  state.loader = train_loader_->state().to_json();
+  state.loader = nlohmann::json::array();
+  for (const std::string& p : positions) state.loader.push_back(nlohmann::json::parse(p));
   state.extra = {{"scaler", scaler_->state()}, {"nonfinite_steps", nonfinite_steps_}, {"train_s", train_seconds_}};
   store_->save(model_, optimizer_, state);
 }

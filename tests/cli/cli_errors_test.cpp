@@ -1,8 +1,11 @@
 // The CLI as a user meets it: exit codes, one-line errors, and output that other tools can read.
+#include <torch/version.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "clipforge/torch_features.h"
 #include "model/load.h"
 #include "model/model_fixtures.h"
 #include "support/reference.h"
@@ -38,6 +41,19 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
   CHECK(j["intra_op_threads"] == 2);
   CHECK(j["blas"]["threads"] == 2);
   CHECK(j["cuda"]["available"].is_boolean());
+  // What this build was configured against (cmake/torch_features.cmake read the LibTorch).
+  CHECK(j["libtorch"] == TORCH_VERSION);
+  CHECK(j["cuda"]["built_with_cuda"] == (CLIPFORGE_HAVE_CUDA == 1));
+  CHECK(j["collectives"]["gloo"] == true);
+  CHECK(j["collectives"]["nccl"] == (CLIPFORGE_HAVE_NCCL == 1));
+  if (CLIPFORGE_HAVE_CUDA) {
+    CHECK_THAT(j["cuda"]["runtime"].get<std::string>(), Catch::Matches("[0-9]+\\.[0-9]+"));
+    CHECK_THAT(j["collectives"]["nccl_version"].get<std::string>(), Catch::Matches("[0-9]+\\.[0-9]+\\.[0-9]+"));
+  } else {
+    CHECK(j["cuda"]["runtime"].is_null());
+    CHECK(j["collectives"]["nccl_version"].is_null());
+  }
+  CHECK((j["aten_matmul"] == "MKL (inside LibTorch)" || j["aten_matmul"] == "the system BLAS"));
 #if defined(__SANITIZE_ADDRESS__)
   CHECK(j["large_allocations"] == "mmap");  // ASan's allocator replaces glibc's and refuses mallopt
 #else
@@ -45,7 +61,8 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
 #endif
   auto text = run_cli("info");
   CHECK(text.exit_code == 0);
-  CHECK_THAT(text.out, Catch::Contains("BLAS:") && Catch::Contains("OpenBLAS") && Catch::Contains("intra-op threads"));
+  CHECK_THAT(text.out, Catch::Contains("BLAS:") && Catch::Contains("OpenBLAS") && Catch::Contains("intra-op threads") &&
+                           Catch::Contains("CUDA:") && Catch::Contains("NCCL:") && Catch::Contains("ATen matmul:"));
 }
 
 TEST_CASE("convert refuses bad weights with one line and a non-zero exit", "[cli][convert]") {

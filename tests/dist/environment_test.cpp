@@ -26,8 +26,9 @@ class ScopedEnvironment {
   }
 
  private:
-  static constexpr const char* kNames[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT",
-                                           "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID",
+  static constexpr const char* kNames[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
+                                           "MASTER_PORT", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID",
+                                           "SLURM_NTASKS_PER_NODE",
                                            "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"};
   std::map<std::string, std::string> saved_;
 };
@@ -47,6 +48,10 @@ TEST_CASE("torchrun variables give rank, world size, local rank and master", "[d
   CHECK(e.master_port == 29511);
   CHECK(e.agent_store);
   CHECK(e.restart_count == 2);
+  CHECK(e.local_world_size == 4);  // no LOCAL_WORLD_SIZE: as if on one node
+  ScopedEnvironment two_nodes({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
+                               {"MASTER_ADDR", "10.1.2.3"}, {"MASTER_PORT", "29511"}});
+  CHECK(read_dist_environment().local_world_size == 2);
 }
 
 TEST_CASE("SLURM variables are read when torchrun's are absent", "[dist][environment]") {
@@ -58,6 +63,9 @@ TEST_CASE("SLURM variables are read when torchrun's are absent", "[dist][environ
   CHECK(e.world_size == 8);
   CHECK(e.local_rank == 1);
   CHECK_FALSE(e.agent_store);
+  ScopedEnvironment per_node({{"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
+                              {"SLURM_NTASKS_PER_NODE", "4(x2)"}, {"MASTER_ADDR", "node001"}, {"MASTER_PORT", "12345"}});
+  CHECK(read_dist_environment().local_world_size == 4);
 }
 
 TEST_CASE("no launcher variables mean a single process", "[dist][environment]") {

@@ -13,6 +13,7 @@
 #include "support/colour_shards.h"
 #include "support/reference.h"
 #include "support/run_cli.h"
+#include "support/run_files.h"
 
 using namespace clipforge;
 namespace fs = std::filesystem;
@@ -61,7 +62,71 @@ NamedTensors single_process_reference(const Setup& s) {
   return weights_of(s.dir + "/runs/single");
 }
 
+// `ranks` processes of one job on this machine, as a launcher starts them.
+std::vector<testing::BackgroundCli> start_ranks(int ranks, const std::string& args) {
+  const std::string env = "WORLD_SIZE=" + std::to_string(ranks) +
+                          " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(testing::free_port());
+  std::vector<testing::BackgroundCli> out;
+  for (int r = 0; r < ranks; ++r)
+    out.push_back(testing::start_cli(env + " RANK=" + std::to_string(r) + " LOCAL_RANK=" + std::to_string(r), args));
+  return out;
+}
+
+void wait_all(const std::vector<testing::BackgroundCli>& ranks) {
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    INFO("rank " << r << " stderr: " << ranks[r].err());
+    REQUIRE(ranks[r].wait(300) == 0);
+  }
+}
+
+// A job whose every rank is killed with SIGKILL mid-epoch, relaunched with --resume latest, ends
+// with the uninterrupted job's weights and loss log, bit for bit: each rank resumes its own data
+// stream from the one checkpoint.
+void check_killed_job_resumes(int ranks) {
+  Setup s = make_setup("rank_resume" + std::to_string(ranks), 30);  // 2 shards: uneven for 3 ranks
+  const int64_t steps_per_epoch = 60 / (2 * ranks);
+  auto args = [&](const std::string& name) {
+    return train_args(s, name, 2, 1, 1) + " --epochs 2 --save-every-steps 2 --log-every-n-steps 1 --resume latest";
+  };
+  wait_all(start_ranks(ranks, args("straight")));
+
+  const std::string checkpoints = s.dir + "/runs/killed/checkpoints";
+  std::vector<testing::BackgroundCli> job = start_ranks(ranks, args("killed"));
+  // Kill every rank the moment a checkpoint past step 2 exists: mid-epoch, with later steps of
+  // the epoch still to come.
+  std::string stem;
+  for (int i = 0; i < 600000 && stem < "step_00000004"; ++i) {
+    if (fs::exists(checkpoints + "/latest")) stem = testing::latest_stem(checkpoints);
+    ::usleep(100);
+  }
+  for (const auto& rank : job) ::kill(rank.pid, SIGKILL);
+  for (const auto& rank : job) CHECK(rank.wait(30) == 128 + SIGKILL);
+  INFO("killed after " << stem);
+  REQUIRE(stem >= "step_00000004");
+  REQUIRE(std::stoll(stem.substr(5)) < steps_per_epoch);
+
+  // Mid-epoch positions belong to this many ranks: one process cannot take them over.
+  const auto alone = testing::run_cli(args("killed"));
+  CHECK(alone.exit_code == 4);
+  CHECK_THAT(alone.err, Catch::Contains(stem) && Catch::Contains("written by " + std::to_string(ranks) + " ranks") &&
+                            Catch::Contains("this job has 1"));
+
+  wait_all(start_ranks(ranks, args("killed")));
+  const NamedTensors straight = testing::final_weights(s.dir + "/runs/straight"),
+                     resumed = testing::final_weights(s.dir + "/runs/killed");
+  REQUIRE(straight.size() == resumed.size());
+  for (size_t i = 0; i < straight.size(); ++i) {
+    INFO(straight[i].first);
+    CHECK(torch::equal(straight[i].second, resumed[i].second));
+  }
+  CHECK(testing::loss_lines(s.dir + "/runs/killed") == testing::loss_lines(s.dir + "/runs/straight"));
+}
+
 }  // namespace
+
+TEST_CASE("2 ranks killed mid-epoch resume exactly", "[dist][resume]") { check_killed_job_resumes(2); }
+
+TEST_CASE("3 ranks on 2 shards killed mid-epoch resume exactly", "[dist][resume]") { check_killed_job_resumes(3); }
 
 TEST_CASE("scripts/launch_local.sh runs 2 ranks that train like one process", "[dist][launch]") {
   Setup s = make_setup("launch_local", 16);  // 32 samples: 4 steps of global batch 8

@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "clipforge/test_paths.h"
 #include "model/safetensors.h"
+#include "model/torchscript.h"
 #include "support/reference.h"
 
 using namespace clipforge;
@@ -97,6 +99,18 @@ TEST_CASE("OpenCLIP-style torch.save checkpoints load", "[model][load]") {
   LoadedModel back = load_model({"tiny-ViT", path});
   CHECK(torch::equal(back.model->visual_vit->proj, original.model->visual_vit->proj));
   CHECK(torch::equal(back.model->token_embedding->weight, original.model->token_embedding->weight));
+}
+
+TEST_CASE("a torch.save checkpoint saved on a GPU loads on a machine without one", "[model][load]") {
+  // Its storages name cuda:0 (scripts/make_test_fixtures.py): torch.load without map_location
+  // refuses it here, and so did clipforge's reader before it mapped storages to the CPU.
+  const std::string path = std::string(CLIPFORGE_SOURCE_DIR) + "/tests/model/fixtures/saved_on_cuda0.pt";
+  ArchiveWeights weights = read_pytorch_archive(path);
+  CHECK_FALSE(weights.torchscript);
+  REQUIRE(weights.tensors.count("w") == 1);
+  const torch::Tensor w = weights.tensors.at("w");
+  CHECK(w.device() == torch::Device(torch::kCPU));
+  CHECK(torch::equal(w, torch::arange(6, torch::kFloat).reshape({2, 3})));
 }
 
 TEST_CASE("a file that is neither format is an input error naming it", "[model][load]") {

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include "clipforge/test_paths.h"
 
@@ -35,6 +36,11 @@ struct TempDir {
 std::string temp_dir() {
   static TempDir dir;
   return dir.path;
+}
+
+void skip_test(const std::string& reason) {
+  std::cout << "SKIPPED: " << reason << std::endl;
+  std::exit(kSkipExitCode);  // static destructors still run: the scratch folder goes
 }
 
 }  // namespace clipforge::testing

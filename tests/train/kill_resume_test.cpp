@@ -18,8 +18,12 @@
 #include "support/colour_shards.h"
 #include "support/reference.h"
 #include "support/run_cli.h"
+#include "support/run_files.h"
 
 using namespace clipforge;
+using testing::final_weights;
+using testing::latest_stem;
+using testing::loss_lines;
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,13 +36,6 @@ bool has_temp_file(const std::string& dir, int pid = 0) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
     if (it->path().filename().string().find(marker) != std::string::npos) return true;
   return false;
-}
-
-// The stem the `latest` pointer of checkpoint folder `dir` names.
-std::string latest_stem(const std::string& dir) {
-  std::string stem = read_file(dir + "/latest");
-  while (!stem.empty() && (stem.back() == '\n' || stem.back() == ' ')) stem.pop_back();
-  return stem;
 }
 
 // Every complete checkpoint file in `dir` parses, and `latest` (when present) names a pair
@@ -57,20 +54,6 @@ void check_checkpoints_readable(const std::string& dir) {
     CHECK(file_exists(dir + "/" + stem + ".safetensors"));
     CHECK(file_exists(dir + "/" + stem + ".state.safetensors"));
   }
-}
-
-std::vector<std::string> loss_lines(const std::string& run) {
-  std::vector<std::string> out;
-  std::istringstream in(read_file(run + "/metrics.jsonl"));
-  for (std::string line; std::getline(in, line);) {
-    auto j = nlohmann::json::parse(line);
-    if (j.contains("loss")) out.push_back(std::to_string(j["step"].get<int64_t>()) + " " + j["loss"].dump());
-  }
-  return out;
-}
-
-NamedTensors final_weights(const std::string& run) {
-  return state_dict(*load_model({"", run + "/checkpoints/" + latest_stem(run + "/checkpoints") + ".safetensors"}).model);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "model/clip.h"
+#include "model/torch_compat.h"
 
 using namespace clipforge;
 
@@ -71,4 +72,45 @@ TEST_CASE("set_learning_rate reaches every group", "[train][optimizer]") {
   set_learning_rate(*named.optimizer, 0.123);
   for (auto& g : named.optimizer->param_groups())
     CHECK(static_cast<torch::optim::AdamWOptions&>(g.options()).lr() == Approx(0.123));
+}
+
+TEST_CASE("adamw_step makes torch::optim::AdamW's update and keeps its state", "[train][optimizer]") {
+  // Where LibTorch has the fused kernel (2.4 and later) adamw_step runs it; the reference is the
+  // optimizer's own per-parameter loop on a copy of the model, over steps with both groups.
+  torch::manual_seed(5);
+  CLIP fused_model(load_model_config("tiny-ViT")), loop_model(load_model_config("tiny-ViT"));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : loop_model->named_parameters()) p.value().copy_(fused_model->named_parameters()[p.key()]);
+  }
+  OptimizerConfig config;
+  config.lr = 1e-2;
+  NamedOptimizer fused = make_adamw(*fused_model, config), loop = make_adamw(*loop_model, config);
+  for (int step = 0; step < 3; ++step) {
+    for (size_t i = 0; i < fused.parameters.size(); ++i) {
+      // Leave one parameter without a gradient in the middle step: it takes no step then.
+      if (step == 1 && i == 0) {
+        fused.parameters[i].mutable_grad() = torch::Tensor();
+        loop.parameters[i].mutable_grad() = torch::Tensor();
+        continue;
+      }
+      const torch::Tensor g = torch::randn_like(fused.parameters[i]);
+      fused.parameters[i].mutable_grad() = g.clone();
+      loop.parameters[i].mutable_grad() = g.clone();
+    }
+    adamw_step(fused);
+    loop.optimizer->step();
+  }
+  for (size_t i = 0; i < fused.parameters.size(); ++i) {
+    INFO(fused.names[i]);
+    CHECK(torch::allclose(fused.parameters[i], loop.parameters[i], 1e-5, 1e-6));
+    const auto& a = static_cast<torch::optim::AdamWParamState&>(
+        *fused.optimizer->state().at(optimizer_state_key(*fused.optimizer, fused.parameters[i])));
+    const auto& b = static_cast<torch::optim::AdamWParamState&>(
+        *loop.optimizer->state().at(optimizer_state_key(*loop.optimizer, loop.parameters[i])));
+    CHECK(a.step() == b.step());
+    CHECK(a.step() == (i == 0 ? 2 : 3));
+    CHECK(torch::allclose(a.exp_avg(), b.exp_avg(), 1e-5, 1e-7));
+    CHECK(torch::allclose(a.exp_avg_sq(), b.exp_avg_sq(), 1e-5, 1e-9));
+  }
 }

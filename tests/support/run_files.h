@@ -1,0 +1,20 @@
+// Reading what a `clipforge train` run folder holds, for tests that compare runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/state_dict.h"
+
+namespace clipforge::testing {
+
+// The stem the `latest` pointer of checkpoint folder `dir` names.
+std::string latest_stem(const std::string& dir);
+
+// "step loss" for every logged step of run folder `run`, in log order.
+std::vector<std::string> loss_lines(const std::string& run);
+
+// The weights of the run's latest checkpoint.
+NamedTensors final_weights(const std::string& run);
+
+}  // namespace clipforge::testing
