@@ -55,6 +55,10 @@ if(CLIPFORGE_TORCH_LIBRARY)
   endif()
 endif()
 
+# The Python whose torch matches this LibTorch, for tests that launch ranks with torchrun: Debian's
+# python3-torch for Debian's 1.13; scripts/build.sh names the .venv's for the wheel.
+set(CLIPFORGE_TORCH_PYTHON /usr/bin/python3 CACHE FILEPATH "python3 with the torch this LibTorch came from (torchrun)")
+
 # LibTorch builds that bundle oneDNN carry its headers in their include folder.
 if(EXISTS "${TORCH_INSTALL_PREFIX}/include/oneapi/dnnl/dnnl.h")
   set(CLIPFORGE_DNNL_DEFAULT OFF)

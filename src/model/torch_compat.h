@@ -97,7 +97,9 @@ auto optimizer_state_key(const Optimizer& optimizer, const torch::Tensor& parame
 }
 
 // LibTorch's multi-tensor AdamW kernel (decoupled weight decay, no amsgrad), on CUDA and CPU
-// from 2.4. Call fused_adamw only where kHasFusedAdamW holds.
+// from 2.4. Call fused_adamw only where kHasFusedAdamW holds. `steps` hold the steps taken so far
+// and come back one higher: the kernel reads the count of the step it makes, as torch.optim.AdamW
+// (fused=True) increments them before calling it.
 constexpr bool kHasFusedAdamW = TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4);
 
 inline void fused_adamw(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads,
@@ -105,6 +107,7 @@ inline void fused_adamw(const std::vector<torch::Tensor>& params, const std::vec
                         const std::vector<torch::Tensor>& steps, double lr, double beta1, double beta2,
                         double weight_decay, double eps) {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::_foreach_add_(steps, 1);
   at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, beta1, beta2,
                     weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
 #else

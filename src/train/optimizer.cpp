@@ -71,7 +71,7 @@ void adamw_step(NamedOptimizer& opt) {
       auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
       if (opt.step_tensor_values[i] != s.step())
         opt.step_tensors[i] = torch::full({}, static_cast<double>(s.step()), p.options().dtype(torch::kFloat));
-      // The kernel adds one to its counter before using it; the map follows on the host.
+      // fused_adamw adds one to the tensor; the map follows on the host.
       s.step(s.step() + 1);
       opt.step_tensor_values[i] = s.step();
       params.push_back(p);

@@ -139,12 +139,17 @@ TEST_CASE("scripts/launch_local.sh runs 2 ranks that train like one process", "[
 }
 
 TEST_CASE("torchrun --no_python starts clipforge ranks that train like one process", "[dist][launch]") {
-  REQUIRE(std::system("/usr/bin/python3 -c 'import torch.distributed.run' 2>/dev/null") == 0);
+  // torchrun from the torch this build links: a 2.x rank cannot join 1.13's agent store (2.x's
+  // TCPStore client validates with a request 1.13's server does not know).
+  const std::string python = CLIPFORGE_TORCH_PYTHON;
+  REQUIRE(std::system((python + " -c 'import torch.distributed.run' 2>/dev/null").c_str()) == 0);
   Setup s = make_setup("torchrun", 16);
   NamedTensors expected = single_process_reference(s);
-  // torch 1.13 spells its flags with underscores; -r 1 -t 1 avoid its Python 3.11 crash.
-  const std::string command = "/usr/bin/python3 -m torch.distributed.run --nproc_per_node 2 -r 1 -t 1 --master_port " +
-                              std::to_string(testing::free_port()) + " --no_python " + CLIPFORGE_BIN + " " +
+  // torch 1.13 spells its flags with underscores; -r 1 -t 1 avoid its Python 3.11 crash. "--"
+  // before the program: 2.x's torchrun otherwise reads clipforge's --logs as an ambiguous
+  // abbreviation of its own --logs-specs and refuses to start.
+  const std::string command = python + " -m torch.distributed.run --nproc_per_node 2 -r 1 -t 1 --master_port " +
+                              std::to_string(testing::free_port()) + " --no_python -- " + CLIPFORGE_BIN + " " +
                               train_args(s, "torchrun2", 4, 1, 1) + " >" + s.dir + "/torchrun.log 2>&1";
   const int rc = std::system(command.c_str());
   INFO("log in " << s.dir << "/torchrun.log");
