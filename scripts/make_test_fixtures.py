@@ -14,5 +14,8 @@ import torch.serialization
 root = pathlib.Path(__file__).resolve().parent.parent
 out = root / "tests/model/fixtures/saved_on_cuda0.pt"
 torch.serialization.location_tag = lambda storage: "cuda:0"
-torch.save({"epoch": 1, "state_dict": {"module.w": torch.arange(6, dtype=torch.float32).reshape(2, 3)}}, out)
+# Dicts of two or more entries: pickle writes a one-entry dict with SETITEM, which Debian's
+# LibTorch 1.13 C++ unpickler does not know (it reads SETITEMS, what real checkpoints hold).
+state = {"module.w": torch.arange(6, dtype=torch.float32).reshape(2, 3), "module.b": torch.tensor([0.5, -1.5])}
+torch.save({"epoch": 1, "name": "saved_on_cuda0", "state_dict": state}, out)
 print(f"wrote {out} ({out.stat().st_size} bytes)")

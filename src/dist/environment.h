@@ -1,6 +1,8 @@
 // Where this process sits in a distributed job, read from the variables its launcher set:
-// torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or SLURM (SLURM_PROCID,
-// SLURM_NTASKS, SLURM_LOCALID, with MASTER_ADDR / MASTER_PORT exported by the batch script).
+// torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or an srun step (SLURM_PROCID,
+// SLURM_NTASKS, SLURM_LOCALID; SLURM_STEP_ID marks the step). Under SLURM, MASTER_ADDR defaults to
+// the first host of SLURM_STEP_NODELIST, else of SLURM_JOB_NODELIST, else SLURM_LAUNCH_NODE_IPADDR,
+// and MASTER_PORT to 10000 + SLURM_JOB_ID mod 20000; exported values win.
 #pragma once
 
 #include <string>
@@ -25,5 +27,8 @@ struct DistEnvironment {
 
 // Throws usage_error naming the variable that is missing or malformed.
 DistEnvironment read_dist_environment();
+
+// The first host of a SLURM host list ("node[001-004,007],gpu05" -> "node001").
+std::string first_slurm_host(const std::string& list);
 
 }  // namespace clipforge

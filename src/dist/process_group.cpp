@@ -208,6 +208,30 @@ std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, cons
   return values;
 }
 
+void DistGroup::run_on_rank0(const std::string& key, std::chrono::milliseconds wait, const std::function<void()>& work) {
+  const std::string done = "clipforge/rank0/" + key;
+  if (env_.rank == 0) {
+    auto publish = [&](const std::string& outcome) { store_->set(done, std::vector<uint8_t>(outcome.begin(), outcome.end())); };
+    try {
+      work();
+    } catch (...) {
+      publish("failed");
+      throw;
+    }
+    publish("done");
+    return;
+  }
+  std::vector<uint8_t> outcome;
+  try {
+    store_->wait({done}, wait);
+    outcome = store_->get(done);
+  } catch (const std::exception& e) {
+    fail("waiting for rank 0's " + key, e);
+  }
+  if (std::string(outcome.begin(), outcome.end()) != "done")
+    throw runtime_error("rank " + std::to_string(env_.rank) + ": rank 0 failed in " + key + " (its log says why)");
+}
+
 void DistGroup::barrier() {
   try {
     group_->barrier()->wait();

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -62,6 +63,12 @@ class DistGroup {
   // {"gloo": true, "nccl": whether this build has the NCCL process group, "nccl_version": "2.28.9"
   // or null}. The version is NCCL's own answer, so it needs the NCCL library, not a GPU.
   static nlohmann::json backends();
+
+  // Rank 0 runs `work` alone (evaluation, vocabulary training) while the others wait for it with a
+  // timeout of their own, `wait`, rather than --dist-timeout: rank-0-only work longer than the
+  // collectives' timeout must not end the job. If `work` throws on rank 0, the others stop with a
+  // runtime_error saying so. Every rank calls it with the same new `key`.
+  void run_on_rank0(const std::string& key, std::chrono::milliseconds wait, const std::function<void()>& work);
 
   // Turns a failed or timed-out collective into a one-line error naming the rank(s) that
   // stopped answering, when it can tell (ranks publish a heartbeat in the store).

@@ -47,6 +47,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long the other ranks wait for work rank 0 does alone (vocabulary training, evaluation).
+constexpr std::chrono::hours kRank0WorkTimeout{24};
+
 std::string default_run_name(const std::string& model) {
   char stamp[32];
   std::time_t now = std::time(nullptr);
@@ -103,6 +106,7 @@ class Trainer {
   bool train_one_step(int64_t epoch);  // false at the end of the epoch's data
   void save(int64_t epoch_of_next_batch);
   void maybe_evaluate(int64_t epoch, bool last);
+  void evaluate_on_this_rank(int64_t epoch);
   void log_step(double loss, double lr, int64_t epoch);
 
   bool main_rank() const { return env_.rank == 0; }
@@ -176,9 +180,9 @@ void Trainer::setup() {
   model_ = loaded.model;
   // Rank 0 prepares (or trains) the run's vocabulary; the others read what it wrote.
   std::string vocab;
-  if (main_rank()) vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size);
-  if (group_) group_->barrier();
-  if (!main_rank()) vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size);
+  auto prepare_vocabulary = [&] { vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size); };
+  if (group_) group_->run_on_rank0("vocabulary", kRank0WorkTimeout, prepare_vocabulary);
+  if (!group_ || !main_rank()) prepare_vocabulary();
   tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::from_file(vocab));
   if (static_cast<int>(tokenizer_->vocabulary().size()) > config_.text.vocab_size)
     throw mismatch_error(vocab + ": " + std::to_string(tokenizer_->vocabulary().size()) +
@@ -369,10 +373,23 @@ void Trainer::save(int64_t epoch_of_next_batch) {
 }
 
 void Trainer::maybe_evaluate(int64_t epoch, bool last) {
-  if (!val_loader_ || !main_rank() || !(last || (epoch + 1) % c_.val_frequency == 0)) return;
+  if (!val_loader_ || !(last || (epoch + 1) % c_.val_frequency == 0)) return;
+  if (group_) {
+    // The other ranks wait for rank 0's evaluation however long it takes (up to a day), not
+    // --dist-timeout, so they do not time out in the next epoch's first collective.
+    group_->run_on_rank0("evaluation after epoch " + std::to_string(epoch + 1), kRank0WorkTimeout,
+                         [&] { evaluate_on_this_rank(epoch); });
+  } else {
+    evaluate_on_this_rank(epoch);
+  }
+}
+
+void Trainer::evaluate_on_this_rank(int64_t epoch) {
+  const auto start = Clock::now();
   last_eval_ = evaluate(model_, *val_loader_, *tokenizer_, eval_inputs_, device_);
   set_training(model_, c_.lock_image);
-  log_->metrics({{"step", step_}, {"epoch", epoch + 1}, {"train_s", train_seconds_}, {"eval", last_eval_}});
+  log_->metrics({{"step", step_}, {"epoch", epoch + 1}, {"train_s", train_seconds_}, {"eval", last_eval_},
+                 {"eval_s", std::chrono::duration<double>(Clock::now() - start).count()}});
   std::string text = "clipforge: eval after epoch " + std::to_string(epoch + 1) + " (" + format_duration(train_seconds_) +
                      " of training): val_loss " +
                      std::to_string(last_eval_.value("val_loss", NAN));

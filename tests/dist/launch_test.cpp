@@ -5,8 +5,11 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "clipforge/test_paths.h"
+#include "core/files.h"
 #include "dist/dist_fixtures.h"
 #include "model/load.h"
 #include "model/state_dict.h"
@@ -174,6 +177,30 @@ TEST_CASE("a killed rank ends the job with an error naming it within the timeout
   CHECK(rc > 0);
   CHECK_THAT(rank0.err(), Catch::Contains("rank 1"));
   if (rc < 0) ::kill(rank0.pid, SIGKILL);
+}
+
+TEST_CASE("rank 0's evaluation may outlast --dist-timeout", "[dist][failure]") {
+  // While rank 0 evaluates alone, rank 1 waits for it with a timeout of its own; before, it went
+  // on to the next epoch's first collective and failed there after --dist-timeout.
+  Setup s = make_setup("long_eval", 8);
+  // 24,000 validation images take ~5 s to evaluate in Release (ASan builds take longer, which
+  // only helps); 3 s also bounds the rendezvous, so it leaves the ranks' start-up some slack.
+  const std::string val = testing::write_colour_shards(s.dir + "/val", 12000);
+  const double timeout_s = 3.0;
+  wait_all(start_ranks(2, train_args(s, "long_eval", 4, 1, 1) + " --epochs 2 --val-data '" + val +
+                              "' --dist-timeout " + std::to_string(timeout_s)));
+  double longest_eval = 0;
+  int evaluations = 0;
+  std::istringstream in(read_file(s.dir + "/runs/long_eval/metrics.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.contains("eval_s")) continue;
+    ++evaluations;
+    longest_eval = std::max(longest_eval, j["eval_s"].get<double>());
+  }
+  CHECK(evaluations == 2);
+  INFO("longest evaluation " << longest_eval << " s");
+  REQUIRE(longest_eval > timeout_s);  // else this test shows nothing: give it a larger validation set
 }
 
 TEST_CASE("a MASTER_PORT already in use is a clear error", "[dist][failure]") {

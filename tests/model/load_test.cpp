@@ -111,6 +111,7 @@ TEST_CASE("a torch.save checkpoint saved on a GPU loads on a machine without one
   const torch::Tensor w = weights.tensors.at("w");
   CHECK(w.device() == torch::Device(torch::kCPU));
   CHECK(torch::equal(w, torch::arange(6, torch::kFloat).reshape({2, 3})));
+  CHECK(torch::equal(weights.tensors.at("b"), torch::tensor({0.5f, -1.5f})));
 }
 
 TEST_CASE("a file that is neither format is an input error naming it", "[model][load]") {
