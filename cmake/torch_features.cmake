@@ -59,8 +59,10 @@ endif()
 # python3-torch for Debian's 1.13; scripts/build.sh names the .venv's for the wheel.
 set(CLIPFORGE_TORCH_PYTHON /usr/bin/python3 CACHE FILEPATH "python3 with the torch this LibTorch came from (torchrun)")
 
-# LibTorch builds that bundle oneDNN carry its headers in their include folder.
-if(EXISTS "${TORCH_INSTALL_PREFIX}/include/oneapi/dnnl/dnnl.h")
+# LibTorch builds that bundle oneDNN carry its headers in their own include folder. A LibTorch
+# installed under /usr (Debian's) shares the system's, where libdnnl-dev puts the headers of the
+# oneDNN that LibTorch itself links: that one is clipforge's too.
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/oneapi/dnnl/dnnl.h" AND NOT TORCH_INSTALL_PREFIX MATCHES "^/usr(/local)?/?$")
   set(CLIPFORGE_DNNL_DEFAULT OFF)
 else()
   set(CLIPFORGE_DNNL_DEFAULT ON)
