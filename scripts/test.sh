@@ -39,7 +39,8 @@ esac
 status=0
 ctest --output-on-failure --timeout 900 -j 1 || status=$?
 # CTest names skipped tests but not why: the reasons are in each test's output.
-skipped=$(awk '/^[0-9]+\/[0-9]+ Test: /{name=$3} /^SKIPPED: /{print "  " name ": " substr($0, 10)}' Testing/Temporary/LastTest.log)
+skipped=$(awk '/^[0-9]+\/[0-9]+ Test: /{name=$0; sub(/^[0-9]+\/[0-9]+ Test: /, "", name)}
+                /^SKIPPED: /{print "  " name ": " substr($0, 10)}' Testing/Temporary/LastTest.log)
 if [ -n "$skipped" ]; then
   echo "Skipped tests and why:"
   echo "$skipped"
