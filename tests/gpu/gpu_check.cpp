@@ -291,7 +291,13 @@ int main(int argc, char** argv) {
   }
   set_compute_threads(0);
   Report report;
-  const c10::Device device = cpu_only ? c10::Device(torch::kCPU) : parse_device("cuda:0");
+  c10::Device device(torch::kCPU);
+  try {
+    if (!cpu_only) device = parse_device("cuda:0");
+  } catch (const std::exception& e) {
+    std::cerr << "clipforge_gpu_check: " << e.what() << " (--cpu-only runs the checks that need no GPU)\n";
+    return 2;
+  }
   std::cout << "clipforge gpu check on " << device.str() << ": " << runtime_description().dump() << std::endl;
   if (!cpu_only) check_parity(report, device);
   check_mixed_precision(report, device);
