@@ -22,6 +22,15 @@ bool is_loopback(const std::string& address) { return address == "localhost" || 
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// The store holds bytes; the records clipforge keeps there are text.
+void set_text(c10d::Store& store, const std::string& key, const std::string& text) {
+  store.set(key, std::vector<uint8_t>(text.begin(), text.end()));
+}
+std::string get_text(c10d::Store& store, const std::string& key) {
+  const std::vector<uint8_t> bytes = store.get(key);  // waits up to the store's timeout
+  return std::string(bytes.begin(), bytes.end());
+}
+
 class GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& local, DistGroup* group) {
@@ -195,11 +204,10 @@ std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, cons
   const std::string prefix = "clipforge/gather/" + key + "/";
   std::vector<std::string> values;
   try {
-    store_->set(prefix + std::to_string(env_.rank), std::vector<uint8_t>(value.begin(), value.end()));
+    set_text(*store_, prefix + std::to_string(env_.rank), value);
     if (env_.rank != 0) return values;
     for (int r = 0; r < env_.world_size; ++r) {
-      const std::vector<uint8_t> bytes = store_->get(prefix + std::to_string(r));  // waits up to the timeout
-      values.emplace_back(bytes.begin(), bytes.end());
+      values.push_back(get_text(*store_, prefix + std::to_string(r)));
       store_->deleteKey(prefix + std::to_string(r));
     }
   } catch (const std::exception& e) {
@@ -211,24 +219,23 @@ std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, cons
 void DistGroup::run_on_rank0(const std::string& key, std::chrono::milliseconds wait, const std::function<void()>& work) {
   const std::string done = "clipforge/rank0/" + key;
   if (env_.rank == 0) {
-    auto publish = [&](const std::string& outcome) { store_->set(done, std::vector<uint8_t>(outcome.begin(), outcome.end())); };
     try {
       work();
     } catch (...) {
-      publish("failed");
+      set_text(*store_, done, "failed");
       throw;
     }
-    publish("done");
+    set_text(*store_, done, "done");
     return;
   }
-  std::vector<uint8_t> outcome;
+  std::string outcome;
   try {
     store_->wait({done}, wait);
-    outcome = store_->get(done);
+    outcome = get_text(*store_, done);
   } catch (const std::exception& e) {
     fail("waiting for rank 0's " + key, e);
   }
-  if (std::string(outcome.begin(), outcome.end()) != "done")
+  if (outcome != "done")
     throw runtime_error("rank " + std::to_string(env_.rank) + ": rank 0 failed in " + key + " (its log says why)");
 }
 

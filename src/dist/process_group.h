@@ -39,7 +39,6 @@ class DistGroup {
 
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
-  const c10::Device& device() const { return device_; }
   CollectiveGroup& group() { return *group_; }
 
   // Every parameter and buffer takes rank 0's value.

@@ -38,8 +38,7 @@ class CpuAttention : public torch::autograd::Function<CpuAttention> {
     const auto scale = static_cast<float>(attention_scale(width / heads));
     torch::Tensor scores = torch::empty({batch, heads, tokens, tokens}, qkv.options());
     matmul_into(qkv_part(qkv, 0, heads), qkv_part(qkv, 1, heads).transpose(-2, -1), scores, scale);
-    // -inf before the softmax: exp gives the masked keys exactly zero weight, in backward too.
-    if (causal) scores.masked_fill_(torch::ones({tokens, tokens}, qkv.options().dtype(torch::kBool)).triu(1), -INFINITY);
+    if (causal) mask_later_keys_(scores);
     torch::Tensor probs = torch::softmax(scores, -1);
     torch::Tensor out = torch::empty({batch, tokens, width}, qkv.options());
     matmul_into(probs, qkv_part(qkv, 2, heads), split_heads(out, heads));

@@ -39,7 +39,8 @@ void configure_cuda_math(bool tf32);
 //  "cudnn": "9.19.0" or null}: what LibTorch was built with and what this machine offers.
 nlohmann::json cuda_description();
 
-// {"libtorch": version, "aten_matmul": "MKL (inside LibTorch)" or "the system BLAS", "intra_op_threads": N, "interop_threads": N, "cpu_matmul": library,
+// {"libtorch": version, "aten_matmul": "MKL (inside LibTorch)" or "the system BLAS",
+//  "intra_op_threads": N, "interop_threads": N, "cpu_matmul": library,
 //  "large_allocations": "heap" or "mmap", "cuda": {...}}
 nlohmann::json runtime_description();
 

@@ -17,6 +17,10 @@
 #include <utility>
 #include <vector>
 
+// LibTorch major.minor at least the given one.
+#define CLIPFORGE_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
 namespace c10d {
 class Backend;
 class ProcessGroup;
@@ -26,7 +30,7 @@ namespace clipforge {
 
 // Since 2.0, Gloo and NCCL are c10d::Backend objects under a dispatching ProcessGroup; in 1.13
 // they were ProcessGroups themselves. clipforge calls one backend's collectives directly.
-#if TORCH_VERSION_MAJOR >= 2
+#if CLIPFORGE_TORCH_AT_LEAST(2, 0)
 using CollectiveGroup = c10d::Backend;
 #else
 using CollectiveGroup = c10d::ProcessGroup;
@@ -35,7 +39,7 @@ using CollectiveGroup = c10d::ProcessGroup;
 // 2.4 replaced the per-device autocast calls (is_cpu_enabled, set_autocast_gpu_dtype, ...) by
 // calls taking the device type, and deprecates the old ones with a warning on every call.
 inline bool autocast_enabled(c10::DeviceType device) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if CLIPFORGE_TORCH_AT_LEAST(2, 4)
   return at::autocast::is_autocast_enabled(device);
 #else
   return device == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
@@ -43,7 +47,7 @@ inline bool autocast_enabled(c10::DeviceType device) {
 }
 
 inline c10::ScalarType autocast_dtype(c10::DeviceType device) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if CLIPFORGE_TORCH_AT_LEAST(2, 4)
   return at::autocast::get_autocast_dtype(device);
 #else
   return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
@@ -51,7 +55,7 @@ inline c10::ScalarType autocast_dtype(c10::DeviceType device) {
 }
 
 inline void set_autocast(c10::DeviceType device, bool enabled, c10::ScalarType dtype) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if CLIPFORGE_TORCH_AT_LEAST(2, 4)
   at::autocast::set_autocast_enabled(device, enabled);
   at::autocast::set_autocast_dtype(device, dtype);
 #else
@@ -100,13 +104,13 @@ auto optimizer_state_key(const Optimizer& optimizer, const torch::Tensor& parame
 // from 2.4. Call fused_adamw only where kHasFusedAdamW holds. `steps` hold the steps taken so far
 // and come back one higher: the kernel reads the count of the step it makes, as torch.optim.AdamW
 // (fused=True) increments them before calling it.
-constexpr bool kHasFusedAdamW = TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4);
+constexpr bool kHasFusedAdamW = CLIPFORGE_TORCH_AT_LEAST(2, 4);
 
 inline void fused_adamw(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& grads,
                         const std::vector<torch::Tensor>& exp_avgs, const std::vector<torch::Tensor>& exp_avg_sqs,
                         const std::vector<torch::Tensor>& steps, double lr, double beta1, double beta2,
                         double weight_decay, double eps) {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if CLIPFORGE_TORCH_AT_LEAST(2, 4)
   at::_foreach_add_(steps, 1);
   at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, beta1, beta2,
                     weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
@@ -121,7 +125,7 @@ inline void fused_adamw(const std::vector<torch::Tensor>& params, const std::vec
 // and CPU; 1.13 only on CUDA, so there it is a kernel or two per gradient.
 inline torch::Tensor unscale_and_find_nonfinite(std::vector<torch::Tensor>& grads, double scale) {
   torch::Tensor found = torch::zeros({1}, grads.at(0).options().dtype(torch::kFloat));
-#if TORCH_VERSION_MAJOR >= 2
+#if CLIPFORGE_TORCH_AT_LEAST(2, 0)
   at::_amp_foreach_non_finite_check_and_unscale_(grads, found, torch::full({1}, 1.0 / scale, found.options()));
 #else
   for (auto& g : grads) {
@@ -132,15 +136,22 @@ inline torch::Tensor unscale_and_find_nonfinite(std::vector<torch::Tensor>& grad
   return found;
 }
 
+// Sets the scores of keys after each query to -inf, in place: [..., queries, keys] with queries
+// and keys aligned at the start. exp then gives them exactly zero weight, in backward too.
+inline void mask_later_keys_(torch::Tensor& scores) {
+  const int64_t queries = scores.size(-2), keys = scores.size(-1);
+  scores.masked_fill_(torch::ones({queries, keys}, scores.options().dtype(torch::kBool)).triu(1), -INFINITY);
+}
+
 // softmax(q k^T / sqrt(head_dim)) v over [batch, heads, tokens, head_dim], each query seeing only
 // itself and earlier keys when `causal`. A flag rather than a mask tensor, so 2.x can run its
 // fused kernels (flash attention on CUDA takes no explicit mask).
 inline torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, bool causal) {
-#if TORCH_VERSION_MAJOR >= 2
+#if CLIPFORGE_TORCH_AT_LEAST(2, 0)
   return at::scaled_dot_product_attention(q, k, v, c10::nullopt, 0.0, causal);
 #else
   torch::Tensor scores = torch::matmul(q * (1.0 / std::sqrt(static_cast<double>(q.size(-1)))), k.transpose(-2, -1));
-  if (causal) scores.masked_fill_(torch::ones({q.size(-2), k.size(-2)}, q.options().dtype(torch::kBool)).triu(1), -INFINITY);
+  if (causal) mask_later_keys_(scores);
   return torch::matmul(torch::softmax(scores, -1), v);
 #endif
 }

@@ -6,8 +6,6 @@
 //   clipforge_gpu_check             every check on cuda:0 (NCCL for the process group)
 //   clipforge_gpu_check --cpu-only  the same checks where they need no GPU: CPU autocast, a Gloo
 //                                   group, CPU checkpoints, a tiny benchmark (run by CTest)
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <torch/torch.h>
@@ -21,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "dist/dist_fixtures.h"
 #include "dist/gradient_sync.h"
 #include "dist/process_group.h"
 #include "model/clip.h"
@@ -129,18 +128,6 @@ CLIP fresh_model(const std::string& name, uint64_t seed, const c10::Device& devi
   return model;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // CPU and CUDA give the same loss and gradients in fp32 with TF32 off.
 void check_parity(Report& report, const c10::Device& cuda) {
   for (const std::string name : {"tiny-ViT", "tiny-RN"}) {
@@ -196,7 +183,7 @@ void check_process_group(Report& report, const c10::Device& device) {
   const std::string backend = device.is_cuda() ? "NCCL" : "Gloo";
   report.run(backend + " one-rank group", [&] {
     DistEnvironment env;
-    env.master_port = free_port();
+    env.master_port = testing::free_port();
     auto group = DistGroup::create(env, std::chrono::seconds(60), device);
     const double sum = group->all_reduce_sum(2.5);
     CLIP model = fresh_model("tiny-ViT", 31, device);
