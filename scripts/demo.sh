@@ -20,8 +20,9 @@ echo
 
 if [ ! -f "$data/classes.txt" ]; then
   echo "== writing Fashion-MNIST as WebDataset shards (captions from 4 templates) into $data"
-  $bin datasets fashion-mnist --out "$data" \
-    --templates "a photo of a {}.,a black and white picture of a {}.,a small image of the {}.,{}"
+  mkdir -p "$data"
+  printf '%s\n' "a photo of a {}." "a black and white picture of a {}." "a small image of the {}." "{}" > "$data/caption_templates.txt"
+  $bin datasets fashion-mnist --out "$data" --templates "$data/caption_templates.txt"
 fi
 
 # Every shard the converter wrote, as a brace range.

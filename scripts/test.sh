@@ -36,6 +36,14 @@ case "${1:-}" in
     exit 2
     ;;
 esac
+# CTest takes the names from Catch2 and splits one at ';' (a CMake list separator), and Catch2 reads
+# a name that starts with '-' as an option: such a test would run nothing and pass.
+unrunnable=$(tests/clipforge_tests --list-test-names-only | grep -E ';|^-' || true)
+if [ -n "$unrunnable" ]; then
+  echo "test names CTest cannot run (no ';', no leading '-'):"
+  echo "$unrunnable"
+  exit 1
+fi
 status=0
 ctest --output-on-failure --timeout 900 -j 1 || status=$?
 # CTest names skipped tests but not why: the reasons are in each test's output.

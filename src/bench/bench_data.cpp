@@ -91,8 +91,10 @@ double transform_rate(const std::vector<std::string>& images, int size) {
   std::mt19937_64 rng(1);
   const auto start = std::chrono::steady_clock::now();
   for (const std::string& bytes : images) {
-    const cv::Mat rgb = data::decode_rgb(bytes, data::jpeg_reduction_for(bytes, size), /*fast=*/true);
-    data::train_transform(rgb, size, 0.9, 1.0, rng, out.data());
+    data::DecodeOptions options;
+    options.reduction = data::jpeg_reduction_for(bytes, size);
+    options.fast = true;
+    data::train_transform(data::decode_rgb(bytes, options).rgb, size, 0.9, 1.0, rng, out.data());
   }
   return images.size() / seconds_since(start);
 }

@@ -75,7 +75,7 @@ void run_zeroshot_benchmark(const InferenceBenchOptions& options) {
     const std::vector<std::string> chunk(work.images.begin() + start,
                                          work.images.begin() + std::min(work.images.size(), start + options.batch));
     auto t = Clock::now();
-    const ImageBatch batch = load_image_batch(chunk, encoder.image_size(), sink);
+    const ImageBatch batch = load_image_batch(chunk, encoder.image_size(), encoder.options().max_image_pixels, sink);
     decode_s += seconds_since(t);
     t = Clock::now();
     encoder.encode_pixels(batch.pixels);

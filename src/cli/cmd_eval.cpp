@@ -18,6 +18,7 @@ void register_eval(CLI::App& app) {
   zeroshot->add_option("--templates", options->templates, "built-in set (general, small), a file, or one template with {}")
       ->capture_default_str();
   zeroshot->add_option("--workers", options->workers, "shard decoding threads (0 = one per core)");
+  add_csv_options(zeroshot, options->csv);
   zeroshot->callback([options] {
     apply_thread_settings();
     std::cout << evaluate_zeroshot(*options, std::cerr).dump() << "\n";
@@ -27,6 +28,7 @@ void register_eval(CLI::App& app) {
   add_encoder_options(retrieval, options->encoder);
   retrieval->add_option("--data", options->data, "shard URLs or a .csv of image-caption pairs")->required();
   retrieval->add_option("--workers", options->workers, "decoding threads (0 = one per core)");
+  add_csv_options(retrieval, options->csv);
   retrieval->callback([options] {
     apply_thread_settings();
     std::cout << evaluate_retrieval(*options, std::cerr).dump() << "\n";

@@ -11,7 +11,10 @@ void register_plot(CLI::App& app) {
   auto* cmd = app.add_subcommand("plot", "PNG charts of a run's loss, lr, temperature, throughput and evaluations");
   cmd->add_option("run", *run_dir, "run folder (runs/NAME)")->required();
   cmd->callback([run_dir] {
-    for (const auto& path : plot_run(*run_dir)) std::cout << path << "\n";
+    const PlotResult result = plot_run(*run_dir);
+    const std::string skipped = skipped_summary(*run_dir + "/metrics.jsonl", result.log);
+    if (!skipped.empty()) std::cerr << "clipforge: warning: " << skipped << "\n";
+    for (const auto& path : result.written) std::cout << path << "\n";
   });
 }
 

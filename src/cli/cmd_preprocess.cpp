@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "data/image_header.h"
 #include "data/preprocess.h"
 
 namespace clipforge::cli {
@@ -11,6 +12,7 @@ struct PreprocessOptions {
   int image_size = 224;
   std::string out;
   std::string png;
+  std::uint64_t max_image_pixels = data::kDefaultMaxImagePixels;
 };
 }  // namespace
 
@@ -22,8 +24,10 @@ void register_preprocess(CLI::App& app) {
   cmd->add_option("--image-size", options->image_size, "model input size N")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--out", options->out, "output .npy")->required();
   cmd->add_option("--png", options->png, "also write the uint8 crop as PNG");
+  add_max_image_pixels_option(cmd, options->max_image_pixels);
   cmd->callback([options] {
-    data::write_preprocessed(data::preprocess_file(options->image, options->image_size), options->out, options->png);
+    data::write_preprocessed(data::preprocess_file(options->image, options->image_size, options->max_image_pixels),
+                             options->out, options->png);
   });
 }
 

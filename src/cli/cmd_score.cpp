@@ -14,6 +14,7 @@ void register_score(CLI::App& app) {
   cmd->add_option("--pairs", options->pairs,
                   "a .csv with image_path (or filepath) and caption (or title) columns, or WebDataset shard URLs")
       ->required();
+  add_csv_options(cmd, options->csv);
   cmd->add_option("--workers", options->workers, "shard decoding threads (0 = one per core)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", options->json, "JSON lines instead of CSV");
   cmd->callback([options] {

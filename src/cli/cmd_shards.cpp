@@ -23,7 +23,7 @@ void print_check(const nlohmann::json& report) {
 void register_make(CLI::App& shards) {
   auto config = std::make_shared<data::MakeShardsConfig>();
   CLI::App* cmd = shards.add_subcommand("make", "write img2dataset-style shards (KEY.jpg, KEY.txt, KEY.json) and sizes.json");
-  auto* csv = cmd->add_option("--csv", config->csv, "CSV with image_path,caption columns");
+  auto* csv = cmd->add_option("--csv", config->csv, "CSV of image paths and captions (see --csv-img-key, --csv-caption-key)");
   auto* folder = cmd->add_option("--imagefolder", config->imagefolder,
                                  "folder of images; caption from STEM.txt beside each image, else its folder's name");
   csv->excludes(folder);
@@ -32,6 +32,8 @@ void register_make(CLI::App& shards) {
   cmd->add_option("--max-side", config->max_side, "shrink the longer side to this (0 = keep)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  add_csv_options(cmd, config->csv_format);
+  add_max_image_pixels_option(cmd, config->max_image_pixels);
   cmd->callback([config] { std::cout << data::make_shards(*config).dump() << "\n"; });
 }
 
@@ -42,6 +44,8 @@ void register_check(CLI::App& shards) {
   cmd->add_option("urls", config->urls, "shard list: braces, '::', pipe:COMMAND or a .csv")->required();
   cmd->add_option("--workers", config->workers, "reader threads (0 = one per core)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", *json, "print one JSON object");
+  add_csv_options(cmd, config->csv);
+  add_max_image_pixels_option(cmd, config->max_image_pixels);
   cmd->callback([config, json] {
     const nlohmann::json report = data::check_shards(*config);
     if (*json) std::cout << report.dump() << "\n";

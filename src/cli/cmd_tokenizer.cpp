@@ -17,19 +17,6 @@ struct TrainCommandOptions {
   std::string out;
 };
 
-std::vector<std::string> read_lines(const std::string& path) {
-  const std::string bytes = read_file(path);
-  std::vector<std::string> lines;
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    std::size_t end = bytes.find('\n', pos);
-    if (end == std::string::npos) end = bytes.size();
-    lines.emplace_back(bytes, pos, end - pos);
-    pos = end + 1;
-  }
-  return lines;
-}
-
 void run_train(const TrainCommandOptions& options) {
   const std::vector<std::string> captions = read_lines(options.input);
   const auto merges = text::train_bpe(captions, options.vocab_size, options.min_pair_count);

@@ -50,6 +50,8 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--pipe-timeout", c->limits.pipe_timeout_s, "seconds a pipe: command may send nothing before it is killed")
       ->capture_default_str()->check(CLI::Range(1, 86400));
+  add_max_image_pixels_option(cmd, c->limits.max_image_pixels);
+  add_csv_options(cmd, c->csv);
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--device", c->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--tf32,!--no-tf32", c->tf32, "CUDA: float32 matmuls and convolutions on TF32 tensor cores (default on)");
@@ -65,6 +67,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--zeroshot-templates", c->zeroshot_templates, "template file, or built-in set: general, small")
       ->capture_default_str();
   cmd->add_option("--dist-timeout", c->dist_timeout, "seconds a collective waits for the other ranks")->capture_default_str();
+  cmd->add_option("--bucket-cap-mb", c->bucket_cap_mb, "MiB per gradient all-reduce bucket (the first is 1 MiB)")->capture_default_str();
   cmd->add_flag("!--no-gather-with-grad", c->gather_with_grad,
                 "distributed: other ranks' features without gradient (OpenCLIP without --gather-with-grad)");
   cmd->add_option("--max-bad-steps", c->max_bad_steps, "consecutive non-finite losses before stopping")->capture_default_str();

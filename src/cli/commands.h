@@ -4,7 +4,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 
+#include "data/csv_table.h"
 #include "eval/encoder_options.h"
 
 namespace clipforge::cli {
@@ -42,7 +44,14 @@ void register_index(CLI::App& app);
 void register_search(CLI::App& app);
 void register_bench_search(CLI::App& bench);
 
-// --model, --weights, --vocab, --device, --precision, --batch-size of the inference commands.
+// --max-image-pixels of every command that decodes images (0 = no limit, as PIL's None).
+void add_max_image_pixels_option(CLI::App* cmd, std::uint64_t& max_pixels);
+
+// OpenCLIP's --csv-separator, --csv-img-key and --csv-caption-key, for commands that read a CSV.
+void add_csv_options(CLI::App* cmd, data::CsvOptions& options);
+
+// --model, --weights, --vocab, --device, --precision, --batch-size and --max-image-pixels of the
+// inference commands.
 // `search` needs weights only for text and image queries, hence weights_required.
 void add_encoder_options(CLI::App* cmd, EncoderOptions& options, bool weights_required = true);
 

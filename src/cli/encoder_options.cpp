@@ -1,4 +1,4 @@
-// The model flags every inference command shares, so they read the same everywhere.
+// The flags every inference command shares, so they read the same everywhere.
 #include "cli/commands.h"
 
 namespace clipforge::cli {
@@ -13,6 +13,7 @@ void add_encoder_options(CLI::App* cmd, EncoderOptions& options, bool weights_re
   cmd->add_option("--batch-size", options.batch_size, "images or texts per forward pass")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  add_max_image_pixels_option(cmd, options.max_image_pixels);
 }
 
 }  // namespace clipforge::cli

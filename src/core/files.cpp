@@ -27,6 +27,17 @@ std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
+std::vector<std::string> read_lines(const std::string& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(read_file(path));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(line);
+  }
+  while (!lines.empty() && lines.back().find_first_not_of(" \t") == std::string::npos) lines.pop_back();
+  return lines;
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
   AtomicFileWriter writer(path);
   writer.write(bytes.data(), bytes.size());

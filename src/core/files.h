@@ -4,11 +4,16 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clipforge {
 
 // Reads a whole file; throws input_error naming the path when it cannot.
 std::string read_file(const std::string& path);
+
+// The lines of a text file without their "\r\n" or "\n"; trailing blank lines are dropped, inner
+// ones kept (so a caller can report one by its position).
+std::vector<std::string> read_lines(const std::string& path);
 
 // Writes `bytes` to `path` so that a reader sees either the old file or the new one, never a
 // mix: the data goes to a temporary file in the same folder, is flushed to disk, then renamed

@@ -6,58 +6,62 @@
 #include "data/jpeg_decode.h"
 
 namespace clipforge::data {
+namespace {
 
-cv::Mat decode_rgb(const std::string& bytes, int reduction, bool fast) {
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8) {
-    cv::Mat rgb = decode_jpeg_rgb(bytes, {reduction, fast});
-    if (!rgb.empty()) return rgb;
-  }
+bool is_jpeg(const std::string& bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8;
+}
+
+DecodedImage decode_with_opencv(const std::string& bytes, const DecodeOptions& options, ImageSize size) {
   int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (reduction == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (options.reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (options.reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (options.reduction == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
   const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  DecodedImage result{DecodeStatus::kUndecodable, cv::Mat(), size};
   cv::Mat bgr;
   try {
     bgr = cv::imdecode(encoded, flags);
   } catch (const cv::Exception&) {
-    return cv::Mat();  // some codecs throw instead of returning empty on garbage
+    return result;  // some codecs throw instead of returning empty on garbage
   }
-  if (bgr.empty() || bgr.depth() != CV_8U) return cv::Mat();
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
+  if (bgr.empty() || bgr.depth() != CV_8U) return result;
+  cv::cvtColor(bgr, result.rgb, cv::COLOR_BGR2RGB);
+  result.status = DecodeStatus::kOk;
+  return result;
 }
 
-std::optional<ImageSize> jpeg_size(const std::string& bytes) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
-  if (bytes.size() < 4 || at(0) != 0xFF || at(1) != 0xD8) return std::nullopt;
-  std::size_t pos = 2;
-  while (pos + 4 <= bytes.size()) {
-    if (at(pos) != 0xFF) return std::nullopt;
-    const unsigned char marker = at(pos + 1);
-    if (marker == 0xFF) {  // fill byte
-      ++pos;
-      continue;
-    }
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
-      pos += 2;
-      continue;
-    }
-    const std::size_t length = (at(pos + 2) << 8) | at(pos + 3);
-    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
-    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (frame) {
-      if (pos + 9 > bytes.size()) return std::nullopt;
-      ImageSize size;
-      size.height = (at(pos + 5) << 8) | at(pos + 6);
-      size.width = (at(pos + 7) << 8) | at(pos + 8);
-      if (size.width == 0 || size.height == 0) return std::nullopt;
-      return size;
-    }
-    pos += 2 + length;
+}  // namespace
+
+DecodedImage decode_rgb(const std::string& bytes, const DecodeOptions& options) {
+  if (bytes.empty()) return {};
+  ImageSize size;
+  if (is_jpeg(bytes)) {
+    DecodedImage jpeg = decode_jpeg_rgb(bytes, {options.reduction, options.fast, options.max_pixels});
+    // libjpeg could not read the header: OpenCV's JPEG decoder (libjpeg too) cannot either.
+    if (jpeg.status != DecodeStatus::kUndecodable || jpeg.size.pixels() == 0) return jpeg;
+    size = jpeg.size;  // within the limit, but not convertible to RGB by libjpeg (CMYK, ...)
+  } else if (options.max_pixels > 0) {
+    const auto stated = header_size(bytes);
+    if (!stated) return {DecodeStatus::kUnknownSize, cv::Mat(), ImageSize{}};
+    if (stated->pixels() > options.max_pixels) return {DecodeStatus::kTooManyPixels, cv::Mat(), *stated};
+    size = *stated;
   }
-  return std::nullopt;
+  return decode_with_opencv(bytes, options, size);
+}
+
+std::string decode_failure(const DecodedImage& image, const DecodeOptions& options) {
+  switch (image.status) {
+    case DecodeStatus::kOk: return "";
+    case DecodeStatus::kUndecodable: return "not a decodable image";
+    case DecodeStatus::kTooManyPixels:
+      return std::to_string(image.size.width) + "x" + std::to_string(image.size.height) + " = " +
+             std::to_string(image.size.pixels()) + " pixels, over the limit of " + std::to_string(options.max_pixels) +
+             " (--max-image-pixels)";
+    case DecodeStatus::kUnknownSize:
+      return "not a JPEG, PNG, WebP or BMP image (other formats decode only with --max-image-pixels 0)";
+  }
+  return "";
 }
 
 int jpeg_reduction_for(const std::string& bytes, int min_side) {

@@ -19,8 +19,8 @@ void on_error(j_common_ptr cinfo) { std::longjmp(reinterpret_cast<ErrorManager*>
 void on_message(j_common_ptr) {}  // warnings are not ours to print
 
 // Only trivially destructible locals live between setjmp and a possible longjmp; the output Mat
-// is allocated by the caller-visible `out` passed in.
-bool decode_into(const std::string& bytes, const JpegOptions& options, cv::Mat& out) {
+// is allocated in the caller-visible `out` passed in.
+void decode_into(const std::string& bytes, const JpegOptions& options, DecodedImage& out) {
   jpeg_decompress_struct cinfo;
   ErrorManager errors;
   cinfo.err = jpeg_std_error(&errors.base);
@@ -28,11 +28,21 @@ bool decode_into(const std::string& bytes, const JpegOptions& options, cv::Mat& 
   errors.base.output_message = on_message;
   if (setjmp(errors.jump)) {
     jpeg_destroy_decompress(&cinfo);
-    return false;
+    out.status = DecodeStatus::kUndecodable;
+    out.rgb.release();
+    return;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
+  out.size = {static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height)};
+  // Before jpeg_start_decompress: it allocates whole-image coefficient buffers for progressive
+  // files, and the output Mat below is image-sized too.
+  if (options.max_pixels > 0 && out.size.pixels() > options.max_pixels) {
+    jpeg_destroy_decompress(&cinfo);
+    out.status = DecodeStatus::kTooManyPixels;
+    return;
+  }
   cinfo.out_color_space = JCS_RGB;
   cinfo.scale_num = 1;
   cinfo.scale_denom = static_cast<unsigned>(options.reduction);
@@ -41,21 +51,21 @@ bool decode_into(const std::string& bytes, const JpegOptions& options, cv::Mat& 
     cinfo.do_fancy_upsampling = FALSE;
   }
   jpeg_start_decompress(&cinfo);
-  out.create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width), CV_8UC3);
+  out.rgb.create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width), CV_8UC3);
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = out.ptr<unsigned char>(static_cast<int>(cinfo.output_scanline));
+    JSAMPROW row = out.rgb.ptr<unsigned char>(static_cast<int>(cinfo.output_scanline));
     jpeg_read_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
-  return true;
+  out.status = DecodeStatus::kOk;
 }
 
 }  // namespace
 
-cv::Mat decode_jpeg_rgb(const std::string& bytes, const JpegOptions& options) {
-  cv::Mat out;
-  if (bytes.empty() || !decode_into(bytes, options, out)) return cv::Mat();
+DecodedImage decode_jpeg_rgb(const std::string& bytes, const JpegOptions& options) {
+  DecodedImage out;
+  if (!bytes.empty()) decode_into(bytes, options, out);
   return out;
 }
 

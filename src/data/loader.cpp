@@ -62,7 +62,7 @@ Loader::Loader(LoaderConfig config) : config_(std::move(config)) {
   check_config(config_);
   if (config_.workers == 0) config_.workers = rank_cpu_share();
   workers_ = config_.workers;
-  shards_ = expand_shard_list(config_.urls);
+  shards_ = expand_shard_list(config_.urls, config_.csv);
   stats_ = std::make_unique<SkipStats>(config_.on_warning);
   if (config_.num_samples > 0) {
     num_samples_ = config_.num_samples;

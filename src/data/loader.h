@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 #include "data/sample_reader.h"
 #include "data/skip_stats.h"
 #include "text/tokenizer.h"
@@ -53,7 +53,9 @@ struct LoaderConfig {
   int context_length = 77;
   int prefetch_batches = 4;  // ready batches held, over all workers
   bool drop_last = true;
-  ReadLimits limits;  // members over these bounds are skipped unread (counted as oversized_member)
+  CsvOptions csv;     // separator and columns of a .csv source
+  ReadLimits limits;  // members over these bounds are skipped unread (counted as oversized_member),
+                      // images over max_image_pixels undecoded (too_many_pixels)
   WarningSink on_warning = warn_to_stderr;  // skipped data and plan warnings
 };
 

@@ -68,10 +68,15 @@ std::string padded(long long value, int width) {
 }
 
 // JPEG bytes of the image, shrunk so that its longer side is at most max_side; empty when the
-// file is not a decodable image.
-std::string encode_for_shard(const std::string& bytes, const MakeShardsConfig& config, cv::Size& original, cv::Size& stored) {
-  cv::Mat rgb = decode_rgb(bytes);
-  if (rgb.empty()) return "";
+// file is not a decodable image (`failure` then says why).
+std::string encode_for_shard(const std::string& bytes, const MakeShardsConfig& config, cv::Size& original, cv::Size& stored,
+                             std::string& failure) {
+  DecodeOptions options;
+  options.max_pixels = config.max_image_pixels;
+  DecodedImage image = decode_rgb(bytes, options);
+  failure = decode_failure(image, options);
+  if (image.status != DecodeStatus::kOk) return "";
+  cv::Mat rgb = std::move(image.rgb);
   original = rgb.size();
   const int longer = std::max(rgb.cols, rgb.rows);
   if (config.max_side > 0 && longer > config.max_side) {
@@ -97,7 +102,7 @@ nlohmann::json make_shards(const MakeShardsConfig& config) {
 
   std::vector<Pair> pairs;
   if (!config.csv.empty()) {
-    for (CsvRow& row : read_csv_table(config.csv).rows) pairs.push_back({std::move(row.image_path), std::move(row.caption)});
+    for (CsvRow& row : read_csv_table(config.csv, config.csv_format).rows) pairs.push_back({std::move(row.image_path), std::move(row.caption)});
   } else {
     pairs = imagefolder_pairs(config.imagefolder);
   }
@@ -119,11 +124,11 @@ nlohmann::json make_shards(const MakeShardsConfig& config) {
   };
   for (const Pair& pair : pairs) {
     cv::Size original, stored;
-    std::string jpeg;
-    if (file_exists(pair.image_path)) jpeg = encode_for_shard(read_file(pair.image_path), config, original, stored);
+    std::string jpeg, failure = "missing";
+    if (file_exists(pair.image_path)) jpeg = encode_for_shard(read_file(pair.image_path), config, original, stored, failure);
     if (jpeg.empty()) {
       ++skipped;
-      if (config.on_warning) config.on_warning("shards make: skipped " + pair.image_path + " (missing or not a decodable image)");
+      if (config.on_warning) config.on_warning("shards make: skipped " + pair.image_path + " (" + failure + ")");
       continue;
     }
     if (!writer) {

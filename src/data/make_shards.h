@@ -8,18 +8,22 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/csv_table.h"
+#include "data/image_header.h"
 #include "data/skip_stats.h"
 
 namespace clipforge::data {
 
 struct MakeShardsConfig {
-  std::string csv;          // image_path,caption CSV (csv_table.h), or
+  std::string csv;          // image-caption CSV (csv_table.h), or
   std::string imagefolder;  // images under DIR, recursively, in path order; caption from a sibling
                             // STEM.txt, else the parent folder's name with '_' as spaces
   std::string out;
   int shard_size = 10000;
   int max_side = 512;  // longer side shrunk to this (0 = keep); images are re-encoded as JPEG
   int jpeg_quality = 95;
+  CsvOptions csv_format;    // separator and columns of `csv`
+  std::uint64_t max_image_pixels = kDefaultMaxImagePixels;  // larger images are skipped undecoded; 0 = no limit
   WarningSink on_warning = warn_to_stderr;
 };
 

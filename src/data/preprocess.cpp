@@ -6,21 +6,23 @@
 #include "core/files.h"
 #include "core/npy.h"
 #include "data/decode.h"
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 #include "data/transforms.h"
 
 namespace clipforge::data {
 
-Preprocessed preprocess_file(const std::string& image_path, int size) {
+Preprocessed preprocess_file(const std::string& image_path, int size, std::uint64_t max_pixels) {
   if (size <= 0) throw usage_error("preprocess: --image-size must be positive");
-  const cv::Mat rgb = decode_rgb(read_file(image_path));
-  if (rgb.empty()) throw input_error(image_path + ": not a decodable image");
+  DecodeOptions options;
+  options.max_pixels = max_pixels;
+  const DecodedImage image = decode_rgb(read_file(image_path), options);
+  if (image.status != DecodeStatus::kOk) throw input_error(image_path + ": " + decode_failure(image, options));
   Preprocessed result;
   result.size = size;
   result.crop.resize(3 * static_cast<std::size_t>(size) * size);
-  eval_transform(rgb, size, result.crop.data());
+  eval_transform(image.rgb, size, result.crop.data());
   result.tensor.resize(result.crop.size());
-  normalize_chw(result.crop.data(), static_cast<std::int64_t>(size) * size, result.tensor.data());
+  normalize_pixels_chw(result.crop.data(), static_cast<std::int64_t>(size) * size, result.tensor.data());
   return result;
 }
 

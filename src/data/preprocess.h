@@ -15,8 +15,9 @@ struct Preprocessed {
   std::vector<float> tensor;       // the same, normalised
 };
 
-// Throws input_error when the file cannot be read or decoded.
-Preprocessed preprocess_file(const std::string& image_path, int size);
+// Throws input_error naming the file when it cannot be read or decoded, or when its header
+// states more than `max_pixels` pixels (0 = no limit; decode.h).
+Preprocessed preprocess_file(const std::string& image_path, int size, std::uint64_t max_pixels);
 
 // Writes `npy_path` (and `png_path` unless empty). Throws runtime_error on write failures.
 void write_preprocessed(const Preprocessed& result, const std::string& npy_path, const std::string& png_path);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "data/image_header.h"
 #include "data/shard_list.h"
 #include "data/skip_stats.h"
 #include "data/tar_reader.h"
@@ -25,11 +26,12 @@ struct RawSample {
   bool oversized = false;   // its image, caption or json was over the reader's bounds (not kept)
 };
 
-// Bounds on what one sample may hold (larger members are skipped without being buffered) and on
-// how long a `pipe:` command may go silent.
+// Bounds on what one sample may hold (larger members are skipped without being buffered, larger
+// images without being decoded) and on how long a `pipe:` command may go silent.
 struct ReadLimits {
   std::uint64_t max_member_bytes = kDefaultMaxMemberBytes;  // image or json member, CSV image file
   std::uint64_t max_caption_bytes = 64ull << 10;            // txt member or json "caption"
+  std::uint64_t max_image_pixels = kDefaultMaxImagePixels;  // width x height from the image header; 0 = no limit
   int pipe_timeout_s = kDefaultPipeTimeoutSeconds;
 };
 

@@ -162,7 +162,7 @@ bool is_csv_source(const std::string& url) {
   return url.size() >= suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
+std::vector<ShardSpec> expand_shard_list(const std::string& urls, const CsvOptions& csv) {
   std::vector<ShardSpec> shards;
   Expansion total;
   for (const std::string& source : split_sources(urls)) check_expansion(source, total);
@@ -177,7 +177,7 @@ std::vector<ShardSpec> expand_shard_list(const std::string& urls) {
         spec.name = url;
         shards.push_back(std::move(spec));
       } else if (is_csv_source(url)) {
-        auto table = std::make_shared<const CsvTable>(read_csv_table(url));
+        auto table = std::make_shared<const CsvTable>(read_csv_table(url, csv));
         for (std::size_t first = 0; first < table->rows.size(); first += kCsvChunkRows) {
           ShardSpec chunk;
           chunk.kind = ShardSpec::Kind::kCsvRows;

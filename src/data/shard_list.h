@@ -34,8 +34,8 @@ std::vector<std::string> expand_braces(const std::string& pattern);
 // True for a URL the loader reads as CSV image-caption pairs (a ".csv" file) rather than a tar shard.
 bool is_csv_source(const std::string& url);
 
-// Splits on "::", expands braces in each source, recognises "pipe:" commands and ".csv" files.
-// Throws usage_error for an empty list and input_error for an unreadable CSV.
-std::vector<ShardSpec> expand_shard_list(const std::string& urls);
+// Splits on "::", expands braces in each source, recognises "pipe:" commands and ".csv" files
+// (read with `csv`). Throws usage_error for an empty list and input_error for an unreadable CSV.
+std::vector<ShardSpec> expand_shard_list(const std::string& urls, const CsvOptions& csv = {});
 
 }  // namespace clipforge::data

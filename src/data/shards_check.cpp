@@ -15,6 +15,8 @@ nlohmann::json check_shards(const CheckConfig& config) {
   loader_config.batch_size = 16;
   loader_config.num_samples = 1;  // the check reads everything once: no need to size the epoch first
   loader_config.on_warning = config.on_warning;
+  loader_config.csv = config.csv;
+  loader_config.limits.max_image_pixels = config.max_image_pixels;
   Loader loader(loader_config);
   loader.start_epoch(0);
   while (loader.next()) {

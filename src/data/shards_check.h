@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/csv_table.h"
+#include "data/image_header.h"
 #include "data/skip_stats.h"
 
 namespace clipforge::data {
@@ -13,6 +15,8 @@ struct CheckConfig {
   std::string urls;
   int workers = 0;       // 0 = hardware cores
   int image_size = 32;   // every image is decoded and transformed; the size only sets the cost
+  CsvOptions csv;        // separator and columns of a .csv source
+  std::uint64_t max_image_pixels = kDefaultMaxImagePixels;  // larger images are counted as too_many_pixels; 0 = no limit
   WarningSink on_warning = warn_to_stderr;
 };
 

@@ -16,6 +16,7 @@ const char* reason_name(SkipReason reason) {
     case SkipReason::kMissingShard: return "missing_shard";
     case SkipReason::kPipeFailed: return "pipe_failed";
     case SkipReason::kOversizedMember: return "oversized_member";
+    case SkipReason::kTooManyPixels: return "too_many_pixels";
   }
   return "unknown";
 }

@@ -24,8 +24,9 @@ enum class SkipReason {
   kMissingShard,
   kPipeFailed,
   kOversizedMember,
+  kTooManyPixels,  // the image header states more pixels than the decode limit
 };
-inline constexpr int kSkipReasonCount = 10;
+inline constexpr int kSkipReasonCount = 11;
 
 const char* reason_name(SkipReason reason);  // "undecodable_image", ...
 

@@ -26,7 +26,7 @@ class ShardError : public std::runtime_error {
   SkipReason reason_;
 };
 
-struct PipeSource;  // tar_reader.cpp: a `pipe:` command and its read state
+struct StreamSource;  // tar_reader.cpp: the file or `pipe:` command read, and whether it ended
 
 struct TarMember {
   std::string name;
@@ -60,13 +60,16 @@ class TarReader {
   bool next(TarMember& member);
 
  private:
-  [[noreturn]] void fail_archive();
+  // Throws the ShardError for a failed libarchive call (`status`: what it returned): truncated_tar
+  // when the stream had ended and libarchive wanted more, corrupt_tar for a damaged header
+  // (ARCHIVE_RETRY), bytes that are not a tar, or a failure while data was still there.
+  [[noreturn]] void fail_archive(int status);
 
   std::string source_;
   bool command_;
   MemberBound bound_;
   archive* archive_ = nullptr;
-  std::unique_ptr<PipeSource> pipe_;
+  std::unique_ptr<StreamSource> stream_;
   bool ended_ = false;
 };
 

@@ -1,5 +1,5 @@
 // The two image transforms of CLIP training, from decoded RGB to a square uint8 CHW crop
-// (normalisation is separate: normalize.h):
+// (the mean/std normalisation is separate: pixel_normalize.h):
 // - eval: the reference pipeline, bit-exact: shorter side to `size` with PIL bicubic (long side
 //   truncated), centre crop with round-half-to-even offsets;
 // - train: torchvision's RandomResizedCrop (area scale range, aspect ratio 3/4..4/3, ten tries

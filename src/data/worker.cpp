@@ -65,11 +65,19 @@ Batch Worker::empty_batch() const {
   return batch;
 }
 
-bool Worker::add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index) {
+std::optional<Worker::Skip> Worker::add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index) {
   const int size = config_.image_size;
-  const int reduction = config_.train ? jpeg_reduction_for(sample.image, size) : 1;
-  const cv::Mat rgb = decode_rgb(sample.image, reduction, /*fast=*/config_.train);
-  if (rgb.empty()) return false;
+  DecodeOptions decode;
+  decode.reduction = config_.train ? jpeg_reduction_for(sample.image, size) : 1;
+  decode.fast = config_.train;
+  decode.max_pixels = config_.limits.max_image_pixels;
+  const DecodedImage image = decode_rgb(sample.image, decode);
+  if (image.status != DecodeStatus::kOk) {
+    const SkipReason reason = image.status == DecodeStatus::kTooManyPixels ? SkipReason::kTooManyPixels : SkipReason::kUndecodableImage;
+    // A plain undecodable image needs no detail; the other failures say which limit or format.
+    return Skip{reason, image.status == DecodeStatus::kUndecodable ? "" : decode_failure(image, decode)};
+  }
+  const cv::Mat& rgb = image.rgb;
   std::uint8_t* out = batch.images.data() + static_cast<std::size_t>(batch.size) * 3 * size * size;
   if (config_.train) {
     std::mt19937_64 rng(derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(reader_),
@@ -86,7 +94,7 @@ bool Worker::add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_in
   batch.captions.push_back(std::move(sample.caption));
   batch.json.push_back(std::move(sample.json));
   ++batch.size;
-  return true;
+  return std::nullopt;
 }
 
 void Worker::produce() {
@@ -114,8 +122,8 @@ void Worker::produce() {
     const std::int64_t index = stream_index++;
     if (index < job_.start.samples) continue;  // consumed before the resume point
     position.samples = index + 1;
-    if (!add_sample(batch, sample, static_cast<std::uint64_t>(index))) {
-      stats_.skipped(SkipReason::kUndecodableImage, shard, sample.key, "");
+    if (const auto skip = add_sample(batch, sample, static_cast<std::uint64_t>(index))) {
+      stats_.skipped(skip->reason, shard, sample.key, skip->detail);
       continue;
     }
     stats_.sample_ok(shard);

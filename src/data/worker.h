@@ -45,8 +45,13 @@ class Worker {
  private:
   void run();
   void produce();
-  // Decodes and transforms one sample into slot batch.size; false when the image is undecodable.
-  bool add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index);
+  struct Skip {
+    SkipReason reason;
+    std::string detail;
+  };
+  // Decodes and transforms one sample into slot batch.size; why not, when its image is
+  // undecodable or over the pixel limit.
+  std::optional<Skip> add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index);
   Batch empty_batch() const;
   // False when the worker is being stopped.
   bool push(WorkerBatch item);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -90,6 +91,13 @@ DistEnvironment read_dist_environment() {
   const char* agent = env("TORCHELASTIC_USE_AGENT_STORE");
   e.agent_store = agent && std::string(agent) == "True";
   if (env("TORCHELASTIC_RESTART_COUNT")) e.restart_count = int_variable("TORCHELASTIC_RESTART_COUNT", 0);
+  if (const char* interfaces = env("GLOO_SOCKET_IFNAME")) {
+    std::istringstream list(interfaces);
+    for (std::string name; std::getline(list, name, ',');) {
+      if (name.empty()) throw usage_error(std::string("GLOO_SOCKET_IFNAME '") + interfaces + "' has an empty interface name");
+      e.gloo_interfaces.push_back(name);
+    }
+  }
   return e;
 }
 

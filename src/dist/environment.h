@@ -2,10 +2,12 @@
 // torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) or an srun step (SLURM_PROCID,
 // SLURM_NTASKS, SLURM_LOCALID; SLURM_STEP_ID marks the step). Under SLURM, MASTER_ADDR defaults to
 // the first host of SLURM_STEP_NODELIST, else of SLURM_JOB_NODELIST, else SLURM_LAUNCH_NODE_IPADDR,
-// and MASTER_PORT to 10000 + SLURM_JOB_ID mod 20000; exported values win.
+// and MASTER_PORT to 10000 + SLURM_JOB_ID mod 20000; exported values win. GLOO_SOCKET_IFNAME
+// picks Gloo's interfaces on multi-homed nodes.
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace clipforge {
 
@@ -21,6 +23,9 @@ struct DistEnvironment {
   // the prefix of the current restart attempt (TORCHELASTIC_USE_AGENT_STORE / _RESTART_COUNT).
   bool agent_store = false;
   int restart_count = 0;
+  // GLOO_SOCKET_IFNAME, as PyTorch reads it: the network interfaces Gloo binds (comma-separated).
+  // Empty: loopback for a loopback MASTER_ADDR, else the address this host's name resolves to.
+  std::vector<std::string> gloo_interfaces;
 
   bool distributed() const { return world_size > 1; }
 };

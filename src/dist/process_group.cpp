@@ -41,15 +41,7 @@ class GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_output) {
     auto* group = reinterpret_cast<DistGroup*>(ctx->saved_data["group"].toInt());
-    const int64_t rows = ctx->saved_data["rows"].toInt();
-    // Every rank's loss touched this rank's rows: their gradients add up.
-    std::vector<torch::Tensor> grad = {grad_output[0].contiguous()};
-    try {
-      group->group().allreduce(grad)->wait();
-    } catch (const std::exception& e) {
-      group->fail("gradient all-reduce of gathered features", e);
-    }
-    return {grad[0].narrow(0, group->rank() * rows, rows), torch::Tensor()};
+    return {group->sum_gathered_gradient(grad_output[0], ctx->saved_data["rows"].toInt()), torch::Tensor()};
   }
 };
 
@@ -120,8 +112,17 @@ std::unique_ptr<DistGroup> DistGroup::create(const DistEnvironment& env, std::ch
 #endif
     } else {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-      options->devices.push_back(is_loopback(env.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                                              : c10d::ProcessGroupGloo::createDefaultDevice());
+      for (const std::string& name : env.gloo_interfaces) {
+        try {
+          options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+        } catch (const std::exception& e) {
+          throw usage_error("GLOO_SOCKET_IFNAME: rank " + std::to_string(env.rank) + " cannot use interface '" + name +
+                            "' (" + first_line(e.what()) + ")");
+        }
+      }
+      if (options->devices.empty())
+        options->devices.push_back(is_loopback(env.master_addr) ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                                                : c10d::ProcessGroupGloo::createDefaultDevice());
       options->threads = 2;
       group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
     }
@@ -177,6 +178,7 @@ void DistGroup::broadcast_from_rank0(torch::nn::Module& module) {
 }
 
 torch::Tensor DistGroup::all_gather(const torch::Tensor& local) {
+  const auto start = std::chrono::steady_clock::now();
   std::vector<torch::Tensor> input = {local.detach().contiguous()};
   std::vector<std::vector<torch::Tensor>> output(1);
   for (int r = 0; r < env_.world_size; ++r) output[0].push_back(torch::empty_like(input[0]));
@@ -185,7 +187,22 @@ torch::Tensor DistGroup::all_gather(const torch::Tensor& local) {
   } catch (const std::exception& e) {
     fail("all-gather of features", e);
   }
-  return torch::cat(output[0]);
+  torch::Tensor all = torch::cat(output[0]);
+  feature_exchange_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return all;
+}
+
+torch::Tensor DistGroup::sum_gathered_gradient(const torch::Tensor& grad, int64_t rows) {
+  const auto start = std::chrono::steady_clock::now();
+  // Every rank's loss touched this rank's rows: their gradients add up.
+  std::vector<torch::Tensor> sum = {grad.contiguous()};
+  try {
+    group_->allreduce(sum)->wait();
+  } catch (const std::exception& e) {
+    fail("gradient all-reduce of gathered features", e);
+  }
+  feature_exchange_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return sum[0].narrow(0, env_.rank * rows, rows);
 }
 
 torch::Tensor DistGroup::all_gather_with_grad(const torch::Tensor& local) { return GatherWithGrad::apply(local, this); }
@@ -214,6 +231,19 @@ std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, cons
     fail("gather of per-rank state (" + key + ")", e);
   }
   return values;
+}
+
+std::string DistGroup::share_from_rank0(const std::string& what, const std::string& value) {
+  const std::string key = "clipforge/share/" + std::to_string(shares_++);
+  try {
+    if (env_.rank == 0) {
+      set_text(*store_, key, value);
+      return value;
+    }
+    return get_text(*store_, key);
+  } catch (const std::exception& e) {
+    fail(what + " from rank 0", e);
+  }
 }
 
 void DistGroup::run_on_rank0(const std::string& key, std::chrono::milliseconds wait, const std::function<void()>& work) {

@@ -49,6 +49,12 @@ class DistGroup {
   // gathered features trains every rank's encoder.
   torch::Tensor all_gather(const torch::Tensor& local);
   torch::Tensor all_gather_with_grad(const torch::Tensor& local);
+  // The with-grad form's backward: the gathered features' gradient summed over ranks, this
+  // rank's `rows` rows of it.
+  torch::Tensor sum_gathered_gradient(const torch::Tensor& grad, int64_t rows);
+  // Seconds spent in the feature all-gathers and their backward, since the group was made: the
+  // trainer reports it apart from compute.
+  double feature_exchange_seconds() const { return feature_exchange_s_; }
 
   // Sum of `value` over ranks, reduced on the group's device (NCCL takes only CUDA tensors).
   double all_reduce_sum(double value);
@@ -57,6 +63,9 @@ class DistGroup {
   // such as loader positions, through the rendezvous store. Every rank calls it with the same
   // `key`, which must not have been used before.
   std::vector<std::string> gather_to_rank0(const std::string& key, const std::string& value);
+  // Rank 0's `value` on every rank, through the store (`what` names it in errors). Every rank
+  // makes the same sequence of these calls.
+  std::string share_from_rank0(const std::string& what, const std::string& value);
   void barrier();
 
   // {"gloo": true, "nccl": whether this build has the NCCL process group, "nccl_version": "2.28.9"
@@ -81,6 +90,8 @@ class DistGroup {
   c10::Device device_;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<CollectiveGroup> group_;
+  int64_t shares_ = 0;
+  double feature_exchange_s_ = 0;
   std::atomic<bool> stop_{false};
   std::thread heartbeat_;
 };

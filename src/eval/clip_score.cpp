@@ -70,8 +70,9 @@ class PairWriter {
 };
 
 // CSV pairs in file order, identified by image path; unreadable images reported by path.
-int64_t score_csv(const std::string& path, Encoder& encoder, int64_t batch_size, PairWriter& writer, std::ostream& log) {
-  const data::CsvTable table = data::read_csv_table(path);
+int64_t score_csv(const std::string& path, const data::CsvOptions& csv, Encoder& encoder, int64_t batch_size, PairWriter& writer,
+                  std::ostream& log) {
+  const data::CsvTable table = data::read_csv_table(path, csv);
   if (table.rows.empty()) throw input_error(path + ": no image-caption pairs");
   int64_t skipped = 0;
   for (size_t start = 0; start < table.rows.size(); start += static_cast<size_t>(batch_size)) {
@@ -90,7 +91,8 @@ int64_t score_csv(const std::string& path, Encoder& encoder, int64_t batch_size,
 
 // Shard samples through the data loader, identified by sample key; bad samples counted by reason.
 int64_t score_shards(const ScoreOptions& options, Encoder& encoder, PairWriter& writer, std::ostream& log) {
-  const ShardBatchOptions shards{options.pairs, encoder.image_size(), options.encoder.batch_size, options.workers};
+  const ShardBatchOptions shards{options.pairs, encoder.image_size(), options.encoder.batch_size, options.workers,
+                                 options.encoder.max_image_pixels, options.csv};
   const nlohmann::json report = for_each_shard_batch(shards, [&](const torch::Tensor& pixels, const data::Batch& batch) {
     writer.write(batch.keys, batch.captions, encoder.encode_pixels(pixels), encoder.encode_texts(batch.captions, log));
   });
@@ -108,7 +110,7 @@ ScoreSummary run_score(const ScoreOptions& options, std::ostream& out, std::ostr
   Encoder encoder(options.encoder);
   PairWriter writer(out, options.json);
   const int64_t skipped = data::is_csv_source(options.pairs)
-                              ? score_csv(options.pairs, encoder, options.encoder.batch_size, writer, log)
+                              ? score_csv(options.pairs, options.csv, encoder, options.encoder.batch_size, writer, log)
                               : score_shards(options, encoder, writer, log);
   if (writer.scored() == 0) throw input_error(options.pairs + ": none of the image-caption pairs could be read");
   return writer.finish(skipped);

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "data/csv_table.h"
 #include "eval/encoder_options.h"
 
 namespace clipforge {
@@ -19,6 +20,7 @@ struct ScoreOptions {
   std::string pairs;  // a .csv with image_path/filepath and caption/title columns, or shard URLs
   bool json = false;  // JSON lines instead of CSV
   int workers = 0;    // shard decoding threads (0 = one per core)
+  data::CsvOptions csv;  // separator and columns of a .csv of pairs
 };
 
 struct ScoreSummary {

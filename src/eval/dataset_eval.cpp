@@ -17,24 +17,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int label_in(const std::string& json_text, const std::vector<std::string>& classes) {
-  if (json_text.empty()) return -1;
-  const auto j = nlohmann::json::parse(json_text, nullptr, false);
-  if (!j.is_object() || !j.contains("label")) return -1;
-  const auto& label = j["label"];
-  if (label.is_number_integer()) {
-    const int64_t index = label.get<int64_t>();
-    return index >= 0 && index < static_cast<int64_t>(classes.size()) ? static_cast<int>(index) : -1;
-  }
-  if (label.is_string()) {
-    const auto it = std::find(classes.begin(), classes.end(), label.get<std::string>());
-    return it == classes.end() ? -1 : static_cast<int>(it - classes.begin());
-  }
-  return -1;
-}
-
 ShardBatchOptions shard_batches(const DatasetEvalOptions& options, int image_size) {
-  return {options.data, image_size, options.encoder.batch_size, options.workers};
+  return {options.data, image_size, options.encoder.batch_size, options.workers, options.encoder.max_image_pixels, options.csv};
 }
 
 }  // namespace
@@ -64,7 +48,7 @@ nlohmann::json evaluate_zeroshot(const DatasetEvalOptions& options, std::ostream
     for_each_shard_batch(shard_batches(options, encoder.image_size()), [&](const torch::Tensor& pixels, const data::Batch& batch) {
       std::vector<int64_t> keep;
       for (int i = 0; i < batch.size; ++i) {
-        const int label = label_in(batch.json[i], classes);
+        const int label = sample_label(batch.json[i], classes);
         if (label < 0) {
           ++unlabelled;
           continue;

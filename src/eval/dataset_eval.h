@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "data/csv_table.h"
 #include "eval/encoder_options.h"
 
 namespace clipforge {
@@ -16,6 +17,7 @@ struct DatasetEvalOptions {
   std::string classes;               // zero-shot: file or comma list
   std::string templates = "general";
   int workers = 0;                   // shard decoding threads (0 = one per core)
+  data::CsvOptions csv;              // separator and columns of a .csv `data`
 };
 
 // Top-1/top-5, per-class accuracy and the confusion matrix (zeroshot.h). In a folder, images of

@@ -13,7 +13,6 @@
 namespace clipforge {
 
 namespace {
-namespace F = torch::nn::functional;
 
 torch::ScalarType parse_precision(const std::string& name) {
   if (name == "fp32") return torch::kFloat;
@@ -23,7 +22,7 @@ torch::ScalarType parse_precision(const std::string& name) {
 }
 
 torch::Tensor normalized_cpu(const torch::Tensor& features) {
-  return F::normalize(features.to(torch::kFloat), F::NormalizeFuncOptions().dim(-1)).cpu();
+  return l2_normalize(features.to(torch::kFloat)).cpu();
 }
 }  // namespace
 
@@ -66,7 +65,7 @@ EncodedImages Encoder::encode_images(const std::vector<std::string>& paths, std:
   std::vector<torch::Tensor> parts;
   for (size_t start = 0; start < paths.size(); start += options_.batch_size) {
     const size_t end = std::min(paths.size(), start + static_cast<size_t>(options_.batch_size));
-    ImageBatch batch = load_image_batch({paths.begin() + start, paths.begin() + end}, image_size(), warnings);
+    ImageBatch batch = load_image_batch({paths.begin() + start, paths.begin() + end}, image_size(), options_.max_image_pixels, warnings);
     if (batch.paths.empty()) continue;
     parts.push_back(encode_pixels(batch.pixels));
     result.paths.insert(result.paths.end(), batch.paths.begin(), batch.paths.end());

@@ -2,7 +2,10 @@
 // the command-line layer can fill it cheaply.
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "data/image_header.h"
 
 namespace clipforge {
 
@@ -13,6 +16,8 @@ struct EncoderOptions {
   std::string device = "cpu";
   std::string precision = "fp32";  // fp32, bf16 or fp16
   int batch_size = 64;
+  // Images whose header states more pixels are refused before decoding; 0 = no limit.
+  std::uint64_t max_image_pixels = data::kDefaultMaxImagePixels;
 };
 
 }  // namespace clipforge

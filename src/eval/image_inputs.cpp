@@ -40,7 +40,7 @@ std::vector<std::string> expand_image_inputs(const std::vector<std::string>& inp
   return files;
 }
 
-ImageBatch load_image_batch(const std::vector<std::string>& paths, int size, std::ostream& warnings) {
+ImageBatch load_image_batch(const std::vector<std::string>& paths, int size, std::uint64_t max_pixels, std::ostream& warnings) {
   const int64_t n = static_cast<int64_t>(paths.size());
   const int64_t plane = 3LL * size * size;
   torch::Tensor pixels = torch::empty({n, 3, size, size}, torch::kFloat);
@@ -50,7 +50,7 @@ ImageBatch load_image_batch(const std::vector<std::string>& paths, int size, std
   at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       try {
-        const data::Preprocessed p = data::preprocess_file(paths[i], size);
+        const data::Preprocessed p = data::preprocess_file(paths[i], size, max_pixels);
         std::copy(p.tensor.begin(), p.tensor.end(), out + i * plane);
       } catch (const std::exception& e) {
         failures[i] = e.what();

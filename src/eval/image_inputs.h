@@ -3,6 +3,7 @@
 // zeroshot, embed, score and rerank so they all skip bad files the same way.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ struct ImageBatch {
 };
 
 // Decodes and preprocesses `paths` in parallel with the bit-exact eval transform. A file that
-// cannot be read or decoded is reported on `warnings` as one line and left out.
-ImageBatch load_image_batch(const std::vector<std::string>& paths, int size, std::ostream& warnings);
+// cannot be read or decoded, or whose header states more than `max_pixels` pixels (0 = no
+// limit), is reported on `warnings` as one line and left out.
+ImageBatch load_image_batch(const std::vector<std::string>& paths, int size, std::uint64_t max_pixels, std::ostream& warnings);
 
 }  // namespace clipforge

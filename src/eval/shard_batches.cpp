@@ -1,6 +1,6 @@
 #include "eval/shard_batches.h"
 
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 
 namespace clipforge {
 
@@ -14,12 +14,14 @@ nlohmann::json for_each_shard_batch(const ShardBatchOptions& options,
   config.drop_last = false;
   config.batch_size = options.batch_size;
   config.workers = options.workers;
+  config.limits.max_image_pixels = options.max_image_pixels;
+  config.csv = options.csv;
   data::Loader loader(config);
   const int64_t size = options.image_size, plane = size * size;
   while (auto batch = loader.next()) {
     torch::Tensor pixels = torch::empty({batch->size, 3, size, size});
     for (int i = 0; i < batch->size; ++i)
-      data::normalize_chw(batch->images.data() + i * 3 * plane, plane, pixels.data_ptr<float>() + i * 3 * plane);
+      data::normalize_pixels_chw(batch->images.data() + i * 3 * plane, plane, pixels.data_ptr<float>() + i * 3 * plane);
     visit(pixels, *batch);
   }
   return loader.report();

@@ -17,6 +17,8 @@ struct ShardBatchOptions {
   int image_size = 224;
   int batch_size = 64;
   int workers = 0;  // 0 = one per core
+  std::uint64_t max_image_pixels = data::kDefaultMaxImagePixels;  // larger images are skipped (too_many_pixels)
+  data::CsvOptions csv;  // separator and columns of a .csv source
 };
 
 // Runs `visit` on each batch (pixels [n, 3, size, size] with the eval transform, and the batch's

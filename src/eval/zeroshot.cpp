@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
@@ -23,22 +24,6 @@ std::vector<std::string> builtin_templates(const std::string& name) {
   throw usage_error("unknown template set '" + name + "' (built in: general, small; or a file with one template per line)");
 }
 
-namespace {
-// Lines of a file without line-end noise; trailing blank lines are dropped, inner ones kept so
-// validation can report them by position.
-std::vector<std::string> read_lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::istringstream in(read_file(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(line);
-  }
-  while (!lines.empty() && lines.back().find_first_not_of(" \t") == std::string::npos) lines.pop_back();
-  return lines;
-}
-}  // namespace
-
 std::vector<std::string> read_class_names(const std::string& value) {
   if (file_exists(value)) return read_lines(value);
   std::vector<std::string> names;
@@ -54,6 +39,22 @@ std::vector<std::string> resolve_templates(const std::string& value) {
   if (value.find("{}") != std::string::npos) return {value};
   if (file_exists(value)) return read_lines(value);
   return builtin_templates(value);
+}
+
+int sample_label(const std::string& sample_json, const std::vector<std::string>& classes) {
+  if (sample_json.empty()) return -1;
+  const auto j = nlohmann::json::parse(sample_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("label")) return -1;
+  const auto& label = j.at("label");
+  if (label.is_number_integer()) {
+    const int64_t index = label.get<int64_t>();
+    return index >= 0 && index < static_cast<int64_t>(classes.size()) ? static_cast<int>(index) : -1;
+  }
+  if (label.is_string()) {
+    const auto it = std::find(classes.begin(), classes.end(), label.get<std::string>());
+    return it == classes.end() ? -1 : static_cast<int>(it - classes.begin());
+  }
+  return -1;
 }
 
 void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates) {
@@ -92,13 +93,11 @@ torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer,
       }
       torch::Tensor tokens = torch::from_blob(ids.data(), {static_cast<int64_t>(end - start), context}, torch::kInt)
                                  .to(device, torch::kLong);
-      torch::Tensor features = torch::nn::functional::normalize(
-          model->encode_text(tokens).to(torch::kFloat), torch::nn::functional::NormalizeFuncOptions().dim(-1));
+      torch::Tensor features = l2_normalize(model->encode_text(tokens).to(torch::kFloat));
       torch::Tensor part = features.sum(0);
       sum = sum.defined() ? sum + part : part;
     }
-    rows.push_back(torch::nn::functional::normalize(sum / static_cast<double>(templates.size()),
-                                                    torch::nn::functional::NormalizeFuncOptions().dim(0)));
+    rows.push_back(l2_normalize(sum / static_cast<double>(templates.size())));
   }
   return torch::stack(rows);  // [classes, embed_dim]
 }

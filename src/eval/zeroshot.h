@@ -3,7 +3,7 @@
 //
 //   auto templates = builtin_templates("small");
 //   torch::Tensor classifier = zeroshot_classifier(model, tokenizer, {"cat", "dog"}, templates);
-//   torch::Tensor logits = model->logit_scale.exp() * normalize(image_features).matmul(classifier.t());
+//   torch::Tensor logits = model->logit_scale.exp() * l2_normalize(image_features).matmul(classifier.t());
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,6 +25,10 @@ std::vector<std::string> read_class_names(const std::string& value);
 // --templates: a literal template containing "{}", a file with one template per line, or the
 // name of a built-in set.
 std::vector<std::string> resolve_templates(const std::string& value);
+
+// The class index a labelled sample's .json names: {"label": 3} (an index into `classes`) or
+// {"label": "cat"} (a name in it). -1 for no .json, no label, or one outside `classes`.
+int sample_label(const std::string& sample_json, const std::vector<std::string>& classes);
 
 // Each template must contain "{}", each class name must be non-empty: usage_error otherwise.
 void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates);

@@ -6,13 +6,9 @@
 #include <cmath>
 
 namespace clipforge {
-namespace {
-
-torch::Tensor normalize(const torch::Tensor& x) {
+torch::Tensor l2_normalize(const torch::Tensor& x) {
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
-
-}  // namespace
 
 CLIPImpl::CLIPImpl(const ModelConfig& c) : config_(c) {
   const TextConfig& t = c.text;
@@ -84,12 +80,12 @@ torch::Tensor CLIPImpl::encode_text(const torch::Tensor& tokens) {
 
 std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> CLIPImpl::forward(const torch::Tensor& images,
                                                                           const torch::Tensor& tokens) {
-  return {normalize(encode_image(images)), normalize(encode_text(tokens)), logit_scale.exp()};
+  return {l2_normalize(encode_image(images)), l2_normalize(encode_text(tokens)), logit_scale.exp()};
 }
 
 torch::Tensor clip_logits(const torch::Tensor& image_features, const torch::Tensor& text_features,
                           const torch::Tensor& logit_scale) {
-  return logit_scale.exp() * torch::matmul(normalize(image_features), normalize(text_features).t());
+  return logit_scale.exp() * torch::matmul(l2_normalize(image_features), l2_normalize(text_features).t());
 }
 
 }  // namespace clipforge

@@ -54,6 +54,10 @@ class CLIPImpl : public torch::nn::Module {
 };
 TORCH_MODULE(CLIP);
 
+// Each row (last dimension) scaled to unit L2 norm: the shared embedding space's normalisation
+// (not the pixel mean/std normalisation of data/pixel_normalize.h).
+torch::Tensor l2_normalize(const torch::Tensor& x);
+
 // exp(logit_scale) * normalised image features x normalised text features^T: [images, texts].
 torch::Tensor clip_logits(const torch::Tensor& image_features, const torch::Tensor& text_features,
                           const torch::Tensor& logit_scale);

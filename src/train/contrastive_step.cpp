@@ -32,10 +32,6 @@ class AutocastScope {
   AutocastState saved_;
 };
 
-torch::Tensor normalized(const torch::Tensor& x) {
-  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
-}
-
 // Every rank's rows in rank order, this rank's being `local` itself.
 torch::Tensor gather(const torch::Tensor& local, DistGroup& group, bool with_grad) {
   if (with_grad) return group.all_gather_with_grad(local);
@@ -88,8 +84,8 @@ double contrastive_backward(CLIP& model, const std::vector<torch::Tensor>& image
     {
       AutocastScope autocast(precision, cuda);
       std::vector<torch::Tensor> all_images = cached_images, all_texts = cached_texts;
-      all_images[j] = normalized(model->encode_image(images[j]));
-      all_texts[j] = normalized(model->encode_text(tokens[j]));
+      all_images[j] = l2_normalize(model->encode_image(images[j]));
+      all_texts[j] = l2_normalize(model->encode_text(tokens[j]));
       torch::Tensor scale = last ? model->logit_scale.exp() : model->logit_scale.exp().detach();
       loss = global_batch_loss(torch::cat(all_images), torch::cat(all_texts), scale, distribution);
     }

@@ -9,22 +9,6 @@
 
 namespace clipforge {
 
-int label_of(const std::string& json_text, const std::vector<std::string>& classes) {
-  if (json_text.empty()) return -1;
-  const auto j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("label")) return -1;
-  const auto& label = j.at("label");
-  if (label.is_number_integer()) {
-    const int index = label.get<int>();
-    return index >= 0 && index < static_cast<int>(classes.size()) ? index : -1;
-  }
-  if (label.is_string()) {
-    auto it = std::find(classes.begin(), classes.end(), label.get<std::string>());
-    return it == classes.end() ? -1 : static_cast<int>(it - classes.begin());
-  }
-  return -1;
-}
-
 nlohmann::json evaluate(CLIP& model, data::Loader& loader, const text::Tokenizer& tokenizer, const EvalInputs& inputs,
                         const c10::Device& device) {
   const bool was_training = model->is_training();
@@ -43,7 +27,7 @@ nlohmann::json evaluate(CLIP& model, data::Loader& loader, const text::Tokenizer
     loss_samples += batch->size;
     images.push_back(image_features.to(torch::kCPU));
     texts.push_back(text_features.to(torch::kCPU));
-    for (const auto& j : batch->json) labels.push_back(label_of(j, inputs.classes));
+    for (const auto& j : batch->json) labels.push_back(sample_label(j, inputs.classes));
   }
   nlohmann::json out;
   if (loss_samples == 0) {

@@ -23,7 +23,4 @@ struct EvalInputs {
 nlohmann::json evaluate(CLIP& model, data::Loader& loader, const text::Tokenizer& tokenizer, const EvalInputs& inputs,
                         const c10::Device& device);
 
-// Class index of a sample from its json member, or -1.
-int label_of(const std::string& json_text, const std::vector<std::string>& classes);
-
 }  // namespace clipforge

@@ -14,11 +14,6 @@
 namespace clipforge {
 namespace {
 
-struct Series {
-  std::string label;
-  std::vector<double> x, y;
-};
-
 std::string short_number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, std::fabs(v) >= 1e-2 && std::fabs(v) < 1e4 ? "%.3g" : "%.1e", v);
@@ -67,45 +62,104 @@ void draw_chart(const std::string& path, const std::string& title, const std::st
   if (!cv::imwrite(path, image)) throw runtime_error(path + ": cannot write PNG");
 }
 
-}  // namespace
+// Reads metrics.jsonl lines into series; what it cannot use is counted in the log, not thrown.
+class LogReader {
+ public:
+  explicit LogReader(MetricsLog& log) : log_(log) {}
 
-std::vector<std::string> plot_run(const std::string& run_dir) {
-  const std::string metrics = run_dir + "/metrics.jsonl";
-  if (!file_exists(metrics)) throw input_error(metrics + ": not found (is " + run_dir + " a run folder?)");
-  std::map<std::string, Series> steps, evals;
-  std::istringstream in(read_file(metrics));
-  std::string line;
-  auto add = [](std::map<std::string, Series>& to, const std::string& label, double x, const nlohmann::json& v) {
-    if (!v.is_number()) return;
+  void line(const std::string& text, std::size_t number) {
+    line_ = number;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    const nlohmann::json* step = j.is_object() ? find(j, "step") : nullptr;
+    if (step == nullptr || !step->is_number()) {
+      if (log_.skipped_lines++ == 0) log_.first_skipped_line = "line " + std::to_string(number);
+      return;
+    }
+    x_ = step->get<double>();
+    if (const nlohmann::json* eval = find(j, "eval")) {
+      read_eval(*eval);
+      return;
+    }
+    for (const char* key : {"loss", "lr", "temperature", "samples_per_s"}) add(log_.steps, key, key, find(j, key));
+  }
+
+ private:
+  // The member `key` of `j`, or null: operator[] on a const JSON with a missing key is undefined behaviour.
+  static const nlohmann::json* find(const nlohmann::json& j, const char* key) {
+    if (!j.is_object()) return nullptr;
+    const auto it = j.find(key);
+    return it == j.end() ? nullptr : &*it;
+  }
+
+  // Evaluation parts are optional (no validation data, no zero-shot classes); only a part that
+  // is there but malformed counts as skipped.
+  void read_eval(const nlohmann::json& eval) {
+    if (!eval.is_object()) return skip("eval");
+    if (const nlohmann::json* loss = find(eval, "val_loss")) add(log_.evals, "val_loss", "eval.val_loss", loss);
+    if (const nlohmann::json* zeroshot = find(eval, "zeroshot")) add(log_.evals, "zero-shot top-1", "eval.zeroshot.top1", find(*zeroshot, "top1"));
+    if (const nlohmann::json* retrieval = find(eval, "retrieval")) {
+      add(log_.evals, "image->text R@1", "eval.retrieval.image_to_text_R@1", find(*retrieval, "image_to_text_R@1"));
+      add(log_.evals, "text->image R@1", "eval.retrieval.text_to_image_R@1", find(*retrieval, "text_to_image_R@1"));
+    }
+  }
+
+  // Appends (step, value) to to[label] when value is a number; counts `field` as skipped otherwise.
+  void add(std::map<std::string, Series>& to, const std::string& label, const std::string& field, const nlohmann::json* value) {
+    if (value == nullptr || !value->is_number()) return skip(field);
     Series& s = to[label];
     s.label = label;
-    s.x.push_back(x);
-    s.y.push_back(v.get<double>());
-  };
-  while (std::getline(in, line)) {
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("step")) continue;
-    const double step = j["step"].get<double>();
-    if (j.contains("eval")) {
-      const auto& e = j["eval"];
-      add(evals, "val_loss", step, e.value("val_loss", nlohmann::json()));
-      if (e.contains("zeroshot")) add(evals, "zero-shot top-1", step, e["zeroshot"]["top1"]);
-      if (e.contains("retrieval")) {
-        add(evals, "image->text R@1", step, e["retrieval"]["image_to_text_R@1"]);
-        add(evals, "text->image R@1", step, e["retrieval"]["text_to_image_R@1"]);
-      }
-      continue;
-    }
-    for (const char* key : {"loss", "lr", "temperature", "samples_per_s"}) add(steps, key, step, j.value(key, nlohmann::json()));
+    s.x.push_back(x_);
+    s.y.push_back(value->get<double>());
   }
+
+  void skip(const std::string& field) {
+    if (log_.skipped_fields++ == 0) log_.first_skipped_field = "line " + std::to_string(line_) + ": " + field;
+  }
+
+  MetricsLog& log_;
+  std::size_t line_ = 0;
+  double x_ = 0;
+};
+
+std::string plural(int n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+}  // namespace
+
+MetricsLog read_metrics_log(const std::string& path) {
+  if (!file_exists(path)) throw input_error(path + ": not found");
+  MetricsLog log;
+  LogReader reader(log);
+  std::istringstream in(read_file(path));
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) reader.line(line, number);
+  }
+  return log;
+}
+
+std::string skipped_summary(const std::string& path, const MetricsLog& log) {
+  if (log.skipped_lines == 0 && log.skipped_fields == 0) return "";
+  std::string text = path + ": left out";
+  if (log.skipped_lines > 0) text += " " + plural(log.skipped_lines, "line") + " (" + log.first_skipped_line + ")";
+  if (log.skipped_lines > 0 && log.skipped_fields > 0) text += " and";
+  if (log.skipped_fields > 0) text += " " + plural(log.skipped_fields, "field") + " (" + log.first_skipped_field + ")";
+  return text + " that are not JSON, missing or not numbers";
+}
+
+PlotResult plot_run(const std::string& run_dir) {
+  const std::string metrics = run_dir + "/metrics.jsonl";
+  if (!file_exists(metrics)) throw input_error(metrics + ": not found (is " + run_dir + " a run folder?)");
+  PlotResult result;
+  result.log = read_metrics_log(metrics);
+  auto& steps = result.log.steps;
+  auto& evals = result.log.evals;
   if (steps.empty()) throw input_error(metrics + ": no step lines to plot");
   const std::string dir = run_dir + "/plots";
   std::filesystem::create_directories(dir);
-  std::vector<std::string> written;
   auto chart = [&](const std::string& file, const std::string& title, std::vector<Series> s) {
     if (s.empty() || s[0].x.empty()) return;
     draw_chart(dir + "/" + file, title, "step", s);
-    written.push_back(dir + "/" + file);
+    result.written.push_back(dir + "/" + file);
   };
   chart("loss.png", "training loss", {steps["loss"]});
   chart("lr.png", "learning rate", {steps["lr"]});
@@ -116,7 +170,7 @@ std::vector<std::string> plot_run(const std::string& run_dir) {
   for (const char* key : {"zero-shot top-1", "image->text R@1", "text->image R@1"})
     if (evals.count(key)) scores.push_back(evals[key]);
   chart("eval.png", "evaluation", scores);
-  return written;
+  return result;
 }
 
 }  // namespace clipforge

@@ -18,6 +18,7 @@ void TrainConfig::validate() const {
   need(grad_clip_norm >= 0, "--grad-clip-norm must not be negative");
   need(save_frequency >= 0 && save_every_steps >= 0, "save frequencies must not be negative");
   need(dist_timeout > 0, "--dist-timeout must be positive");
+  need(bucket_cap_mb > 0 && bucket_cap_mb <= 4096, "--bucket-cap-mb must be in (0, 4096]");
   need(keep_last >= 1, "--keep-last must be at least 1");
   need(log_every >= 1, "--log-every must be at least 1");
   need(val_frequency >= 1, "--val-frequency must be at least 1");

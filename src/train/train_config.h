@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "data/csv_table.h"
 #include "data/sample_reader.h"
 #include "train/optimizer.h"
 #include "train/precision.h"
@@ -23,6 +24,7 @@ struct TrainConfig {
   double scale_min = 0.9, scale_max = 1.0;
   int workers = 0;
   data::ReadLimits limits;         // shard members over these are skipped unread
+  data::CsvOptions csv;            // separator and columns of a .csv --train-data / --val-data
 
   // optimisation
   int batch_size = 256;
@@ -45,6 +47,7 @@ struct TrainConfig {
   int max_bad_steps = 5;           // consecutive non-finite losses before the run stops
   double dist_timeout = 1800;      // seconds a collective may wait for the other ranks
   bool gather_with_grad = true;    // false: gathered features carry no gradient (comparison only)
+  double bucket_cap_mb = 25;       // gradient all-reduce bucket size (MiB), as PyTorch DDP's bucket_cap_mb
 
   // run folder, checkpoints, logging
   std::string logs = "runs";

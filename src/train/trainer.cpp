@@ -6,6 +6,7 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "core/error.h"
@@ -28,20 +29,6 @@
 
 namespace clipforge {
 namespace fs = std::filesystem;
-
-std::vector<std::string> read_list_argument(const std::string& value) {
-  std::vector<std::string> items;
-  std::string line;
-  if (file_exists(value)) {
-    std::istringstream in(read_file(value));
-    while (std::getline(in, line))
-      if (line.find_first_not_of(" \t\r") != std::string::npos) items.push_back(line.substr(0, line.find_last_not_of(" \t\r") + 1));
-    return items;
-  }
-  std::istringstream in(value);
-  while (std::getline(in, line, ',')) items.push_back(line);
-  return items;
-}
 
 namespace {
 
@@ -78,10 +65,13 @@ nlohmann::json params_json(const TrainConfig& c, const std::string& vocab, const
           {"precision", precisions[static_cast<int>(c.precision)]}, {"lock_image", c.lock_image},
           {"grad_checkpointing", c.grad_checkpointing}, {"seed", c.seed}, {"device", c.device}, {"tf32", c.tf32},
           {"workers", c.workers}, {"max_member_bytes", c.limits.max_member_bytes},
-          {"max_caption_bytes", c.limits.max_caption_bytes}, {"pipe_timeout", c.limits.pipe_timeout_s}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
+          {"max_caption_bytes", c.limits.max_caption_bytes}, {"pipe_timeout", c.limits.pipe_timeout_s},
+          {"max_image_pixels", c.limits.max_image_pixels},
+          {"csv_separator", c.csv.separator ? std::string(1, c.csv.separator) : ""}, {"csv_img_key", c.csv.image_key},
+          {"csv_caption_key", c.csv.caption_key}, {"scale", {c.scale_min, c.scale_max}}, {"save_frequency", c.save_frequency},
           {"save_every_steps", c.save_every_steps}, {"keep_last", c.keep_last}, {"val_frequency", c.val_frequency},
           {"zeroshot_classes", c.zeroshot_classes}, {"zeroshot_templates", c.zeroshot_templates},
-          {"runtime", runtime_description()}};
+          {"dist_timeout", c.dist_timeout}, {"bucket_cap_mb", c.bucket_cap_mb}, {"runtime", runtime_description()}};
 }
 
 // Train mode for the trainable parts; a locked image tower stays in eval mode so its BatchNorm
@@ -102,7 +92,17 @@ class Trainer {
   nlohmann::json run();
 
  private:
+  // setup() runs these in order.
   void setup();
+  std::optional<std::string> join_job_and_open_run_folder();  // the checkpoint to resume, if any
+  void load_model_and_vocabulary(bool resuming);
+  void place_model();  // device, frozen tower, checkpointing, train mode
+  void make_loaders();
+  void read_zeroshot_inputs();
+  void plan_schedule();
+  void make_optimizer();  // and, distributed, rank 0's weights and the gradient sync
+  void resume_from(const std::string& latest);
+
   bool train_one_step(int64_t epoch);  // false at the end of the epoch's data
   void save(int64_t epoch_of_next_batch);
   void maybe_evaluate(int64_t epoch, bool last);
@@ -155,11 +155,31 @@ class Trainer {
   Clock::time_point interval_start_ = Clock::now();
   int64_t interval_samples_ = 0;
   double interval_data_s_ = 0, interval_compute_s_ = 0;
+  // Distributed: the gradient all-reduce backward did not hide, and the feature all-gathers.
+  double interval_comm_wait_s_ = 0, interval_gather_s_ = 0;
   Clock::time_point run_start_ = Clock::now();
 };
 
 void Trainer::setup() {
   torch::manual_seed(c_.seed);
+  const std::optional<std::string> latest = join_job_and_open_run_folder();
+  load_model_and_vocabulary(latest.has_value());
+  place_model();
+  make_loaders();
+  read_zeroshot_inputs();
+  plan_schedule();
+  make_optimizer();
+  if (latest) resume_from(*latest);
+  // Without a checkpoint the run starts at step 0: lines of an attempt killed before its first
+  // checkpoint are stale too.
+  log_ = std::make_unique<RunLog>(run_dir_, latest ? step_ : 0, main_rank());
+  log_->message("clipforge: run folder " + run_dir_ + "; data plan " + train_loader_->plan().dump());
+  if (latest)
+    log_->message("clipforge: resumed " + *latest + " (step " + std::to_string(step_) + ", epoch " +
+                  std::to_string(start_epoch_) + ")");
+}
+
+std::optional<std::string> Trainer::join_job_and_open_run_folder() {
   if (env_.distributed()) {
     group_ = DistGroup::create(env_, std::chrono::milliseconds(static_cast<int64_t>(c_.dist_timeout * 1000)), device_);
     // Every rank must agree on the run folder: rank 0's name wins when none was given.
@@ -174,13 +194,19 @@ void Trainer::setup() {
   if (c_.resume.empty() && store_->latest())
     throw usage_error(run_dir_ + " already holds checkpoints: pass --resume latest or another --name");
   if (group_) group_->barrier();  // rank 0 checked the folder before anyone writes to it
+  return latest;
+}
 
-  LoadedModel loaded = load_model({c_.model, latest ? "" : c_.pretrained});
+void Trainer::load_model_and_vocabulary(bool resuming) {
+  // A resumed run's weights come from its checkpoint, not --pretrained.
+  LoadedModel loaded = load_model({c_.model, resuming ? "" : c_.pretrained});
   config_ = loaded.config;
   model_ = loaded.model;
   // Rank 0 prepares (or trains) the run's vocabulary; the others read what it wrote.
   std::string vocab;
-  auto prepare_vocabulary = [&] { vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size); };
+  auto prepare_vocabulary = [&] {
+    vocab = prepare_run_vocabulary(run_dir_, c_.vocab, c_.train_data, config_.text.vocab_size, c_.csv);
+  };
   if (group_) group_->run_on_rank0("vocabulary", kRank0WorkTimeout, prepare_vocabulary);
   if (!group_ || !main_rank()) prepare_vocabulary();
   tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::from_file(vocab));
@@ -188,7 +214,9 @@ void Trainer::setup() {
     throw mismatch_error(vocab + ": " + std::to_string(tokenizer_->vocabulary().size()) +
                          " ids do not fit the model's vocab_size " + std::to_string(config_.text.vocab_size));
   if (main_rank()) write_file_atomic(run_dir_ + "/params.json", params_json(c_, vocab, config_).dump(2) + "\n");
+}
 
+void Trainer::place_model() {
   if (device_.is_cuda()) configure_cuda_math(c_.tf32);
   model_->to(device_);
   if (c_.lock_image)
@@ -196,7 +224,9 @@ void Trainer::setup() {
       p.requires_grad_(false);
   model_->set_grad_checkpointing(c_.grad_checkpointing);
   set_training(model_, c_.lock_image);
+}
 
+void Trainer::make_loaders() {
   data::LoaderConfig train_cfg;
   train_cfg.urls = c_.train_data;
   train_cfg.image_size = config_.vision.image_size;
@@ -205,6 +235,7 @@ void Trainer::setup() {
   train_cfg.batch_size = c_.batch_size;
   train_cfg.workers = c_.workers;
   train_cfg.limits = c_.limits;
+  train_cfg.csv = c_.csv;
   train_cfg.seed = c_.seed;
   train_cfg.num_samples = c_.train_num_samples;
   train_cfg.rank = env_.rank;
@@ -212,25 +243,26 @@ void Trainer::setup() {
   train_cfg.tokenizer = tokenizer_.get();
   train_cfg.context_length = config_.text.context_length;
   train_loader_ = std::make_unique<data::Loader>(train_cfg);
-  if (!c_.val_data.empty()) {
-    data::LoaderConfig val_cfg = train_cfg;
-    val_cfg.urls = c_.val_data;
-    val_cfg.train = false;
-    val_cfg.shuffle_buffer = 0;
-    val_cfg.drop_last = false;
-    val_cfg.num_samples = 0;
-    val_cfg.rank = 0;  // rank 0 evaluates the whole validation set alone
-    val_cfg.world_size = 1;
-    val_loader_ = std::make_unique<data::Loader>(val_cfg);
-  }
-  if (!c_.zeroshot_classes.empty()) {
-    eval_inputs_.classes = read_list_argument(c_.zeroshot_classes);
-    eval_inputs_.templates = file_exists(c_.zeroshot_templates) || c_.zeroshot_templates.find("{}") != std::string::npos
-                                 ? read_list_argument(c_.zeroshot_templates)
-                                 : builtin_templates(c_.zeroshot_templates);
-    validate_zeroshot_inputs(eval_inputs_.classes, eval_inputs_.templates);
-  }
+  if (c_.val_data.empty()) return;
+  data::LoaderConfig val_cfg = train_cfg;
+  val_cfg.urls = c_.val_data;
+  val_cfg.train = false;
+  val_cfg.shuffle_buffer = 0;
+  val_cfg.drop_last = false;
+  val_cfg.num_samples = 0;
+  val_cfg.rank = 0;  // rank 0 evaluates the whole validation set alone
+  val_cfg.world_size = 1;
+  val_loader_ = std::make_unique<data::Loader>(val_cfg);
+}
 
+void Trainer::read_zeroshot_inputs() {
+  if (c_.zeroshot_classes.empty()) return;
+  eval_inputs_.classes = read_class_names(c_.zeroshot_classes);
+  eval_inputs_.templates = resolve_templates(c_.zeroshot_templates);
+  validate_zeroshot_inputs(eval_inputs_.classes, eval_inputs_.templates);
+}
+
+void Trainer::plan_schedule() {
   steps_per_epoch_ = train_loader_->batches_per_epoch() / c_.accum_freq;
   if (steps_per_epoch_ < 1)
     throw usage_error("--train-data holds fewer than batch-size x accum-freq samples: no full step per epoch");
@@ -241,35 +273,34 @@ void Trainer::setup() {
   schedule_.cooldown_steps = static_cast<int64_t>(c_.epochs_cooldown * steps_per_epoch_);
   schedule_.cooldown_power = c_.lr_cooldown_power;
   schedule_.cooldown_end_lr = c_.lr_cooldown_end;
+}
 
+void Trainer::make_optimizer() {
   optimizer_ = make_adamw(*model_, c_.optimizer);
   if (group_) {
     group_->broadcast_from_rank0(*model_);
-    sync_ = std::make_unique<GradientSync>(*group_, optimizer_.parameters);
+    BucketSizes buckets;
+    buckets.bytes = static_cast<int64_t>(c_.bucket_cap_mb * (1 << 20));
+    buckets.first_bytes = std::min(buckets.first_bytes, buckets.bytes);
+    sync_ = std::make_unique<GradientSync>(*group_, optimizer_.parameters, buckets);
   }
   scaler_ = std::make_unique<LossScaler>(c_.precision == Precision::kAmp);
-  if (latest) {
-    TrainingState state = store_->load(*latest, model_, optimizer_);
-    step_ = state.step;
-    start_epoch_ = state.epoch;
-    last_saved_step_ = step_;
-    scaler_->restore(state.extra.value("scaler", nlohmann::json()));
-    nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
-    train_seconds_ = state.extra.value("train_s", 0.0);
-    // Every rank's position is in the same epoch: the first tells whether this is mid-epoch.
-    const nlohmann::json& any_rank = state.loader.is_array() ? state.loader.at(0) : state.loader;
-    if (data::LoaderState::from_json(any_rank).epoch == start_epoch_) {
-      train_loader_->restore(data::LoaderState::from_json(rank_loader_state(state.loader, *latest)));
-      resumed_mid_epoch_ = true;
-    }
+}
+
+void Trainer::resume_from(const std::string& latest) {
+  TrainingState state = store_->load(latest, model_, optimizer_);
+  step_ = state.step;
+  start_epoch_ = state.epoch;
+  last_saved_step_ = step_;
+  scaler_->restore(state.extra.value("scaler", nlohmann::json()));
+  nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
+  train_seconds_ = state.extra.value("train_s", 0.0);
+  // Every rank's position is in the same epoch: the first tells whether this is mid-epoch.
+  const nlohmann::json& any_rank = state.loader.is_array() ? state.loader.at(0) : state.loader;
+  if (data::LoaderState::from_json(any_rank).epoch == start_epoch_) {
+    train_loader_->restore(data::LoaderState::from_json(rank_loader_state(state.loader, latest)));
+    resumed_mid_epoch_ = true;
   }
-  // Without a checkpoint the run starts at step 0: lines of an attempt killed before its first
-  // checkpoint are stale too.
-  log_ = std::make_unique<RunLog>(run_dir_, latest ? step_ : 0, main_rank());
-  log_->message("clipforge: run folder " + run_dir_ + "; data plan " + train_loader_->plan().dump());
-  if (latest)
-    log_->message("clipforge: resumed " + *latest + " (step " + std::to_string(step_) + ", epoch " +
-                  std::to_string(start_epoch_) + ")");
 }
 
 bool Trainer::train_one_step(int64_t epoch) {
@@ -288,10 +319,13 @@ bool Trainer::train_one_step(int64_t epoch) {
   const double lr = learning_rate_at(schedule_, step_);
   set_learning_rate(*optimizer_.optimizer, lr);
   optimizer_.optimizer->zero_grad();
+  const double gather_s_before = group_ ? group_->feature_exchange_seconds() : 0.0;
   double loss = contrastive_backward(model_, images, tokens, c_.precision, scaler_->scale(),
                                      {group_.get(), sync_.get(), c_.gather_with_grad});
   if (group_) {
     sync_->finish();
+    interval_comm_wait_s_ += sync_->last_wait_seconds();
+    interval_gather_s_ += group_->feature_exchange_seconds() - gather_s_before;
     // The mean of the ranks' losses is the global batch's loss; a non-finite one anywhere makes
     // it non-finite everywhere, so every rank takes the same branch below.
     loss = group_->all_reduce_sum(loss) / env_.world_size;
@@ -339,7 +373,7 @@ void Trainer::log_step(double loss, double lr, int64_t epoch) {
   const int64_t total = c_.max_steps > 0 ? std::min(c_.max_steps, schedule_.total_steps) : schedule_.total_steps;
   const double eta = (total - step_) * (interval_samples_ / std::max<int64_t>(1, c_.log_every)) / std::max(rate, 1e-9);
   log_->metrics({{"step", step_}, {"epoch", epoch}, {"loss", loss}, {"lr", lr}, {"logit_scale", scale},
-                 {"comm_wait_s", sync_ ? sync_->last_wait_seconds() : 0.0},
+                 {"comm_wait_s", interval_comm_wait_s_}, {"gather_s", interval_gather_s_},
                  {"temperature", std::exp(-scale)}, {"samples_per_s", rate}, {"data_s", interval_data_s_},
                  {"compute_s", interval_compute_s_}, {"skipped", train_loader_->skipped()},
                  {"nonfinite_steps", nonfinite_steps_}, {"train_s", train_seconds_},
@@ -352,7 +386,7 @@ void Trainer::log_step(double loss, double lr, int64_t epoch) {
   log_->progress(line);
   interval_start_ = Clock::now();
   interval_samples_ = 0;
-  interval_data_s_ = interval_compute_s_ = 0;
+  interval_data_s_ = interval_compute_s_ = interval_comm_wait_s_ = interval_gather_s_ = 0;
 }
 
 void Trainer::save(int64_t epoch_of_next_batch) {

@@ -15,7 +15,4 @@ namespace clipforge {
 // summary: run folder, steps, final loss, last evaluation, final weights path.
 nlohmann::json train(const TrainConfig& config);
 
-// The templates and class names a config asks for (file, comma list or built-in set name).
-std::vector<std::string> read_list_argument(const std::string& value);
-
 }  // namespace clipforge

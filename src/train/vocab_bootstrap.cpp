@@ -15,9 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> read_captions(const std::string& urls, std::size_t limit) {
+std::vector<std::string> read_captions(const std::string& urls, const data::CsvOptions& csv, std::size_t limit) {
   std::vector<std::string> captions;
-  for (const auto& shard : data::expand_shard_list(urls)) {
+  for (const auto& shard : data::expand_shard_list(urls, csv)) {
     try {
       data::SampleReader reader(shard);
       data::RawSample sample;
@@ -35,7 +35,7 @@ std::vector<std::string> read_captions(const std::string& urls, std::size_t limi
 }  // namespace
 
 std::string prepare_run_vocabulary(const std::string& run_dir, const std::string& vocab, const std::string& train_urls,
-                                   int vocab_size, std::size_t max_captions) {
+                                   int vocab_size, const data::CsvOptions& csv, std::size_t max_captions) {
   if (!vocab.empty()) {
     if (!fs::exists(vocab)) throw usage_error("--vocab " + vocab + ": no such file");
     // A Hugging Face folder or vocab.json stays where it is; a merges file travels with the run.
@@ -46,7 +46,7 @@ std::string prepare_run_vocabulary(const std::string& run_dir, const std::string
   }
   const std::string path = run_dir + "/vocab.txt.gz";
   if (fs::exists(path)) return path;
-  std::vector<std::string> captions = read_captions(train_urls, max_captions);
+  std::vector<std::string> captions = read_captions(train_urls, csv, max_captions);
   if (captions.empty()) throw input_error(train_urls + ": no captions to train a vocabulary from (pass --vocab)");
   std::cerr << "clipforge: training a " << vocab_size << "-id vocabulary on " << captions.size() << " captions\n";
   text::write_merges_file(path, text::train_bpe(captions, static_cast<std::size_t>(vocab_size)));

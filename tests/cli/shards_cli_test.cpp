@@ -1,6 +1,7 @@
 // `clipforge shards make/check` and `clipforge preprocess` as a user runs them.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "core/files.h"
 #include "core/npy.h"
+#include "data/data_fixtures.h"
 #include "data/preprocess.h"
 #include "support/reference.h"
 #include "support/run_cli.h"
@@ -31,7 +33,7 @@ std::string cli_dir(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("shards make --csv writes img2dataset shards, stats and sizes.json; check reads them", "[cli][data]") {
+TEST_CASE("shards make --csv writes img2dataset shards, stats and sizes.json, check reads them", "[cli][data]") {
   const std::string dir = cli_dir("cli_make_csv");
   for (int i = 0; i < 3; ++i) write_jpeg(dir + "/p" + std::to_string(i) + ".jpg", 40, 30, 60 * i);
   std::ofstream(dir + "/pairs.csv") << "image_path,caption\np0.jpg,first\np1.jpg,\"second, with comma\"\nmissing.jpg,x\np2.jpg,third\n";
@@ -101,7 +103,7 @@ TEST_CASE("preprocess writes the eval transform as .npy and the crop as PNG", "[
   const npy::Array array = npy::read(dir + "/x.npy");
   CHECK(array.dtype == npy::Dtype::kFloat32);
   REQUIRE(array.shape == std::vector<std::int64_t>{3, 224, 224});
-  const data::Preprocessed expected = data::preprocess_file(image, 224);
+  const data::Preprocessed expected = data::preprocess_file(image, 224, data::kDefaultMaxImagePixels);
   CHECK(std::equal(expected.tensor.begin(), expected.tensor.end(), array.as<float>()));
   const cv::Mat png = cv::imread(dir + "/crop.png", cv::IMREAD_COLOR);  // BGR
   REQUIRE(png.size() == cv::Size(224, 224));
@@ -117,6 +119,43 @@ TEST_CASE("preprocess of a missing or undecodable file fails with one line namin
   std::ofstream(dir + "/bad.jpg") << "not an image";
   const auto bad = testing::run_cli("preprocess " + dir + "/bad.jpg --out " + dir + "/x.npy");
   CHECK(bad.exit_code == 3);
-  CHECK(bad.err == "clipforge: error: " + dir + "/bad.jpg: not a decodable image\n");
+  CHECK(bad.err == "clipforge: error: " + dir + "/bad.jpg: not a JPEG, PNG, WebP or BMP image (other formats decode only with "
+                   "--max-image-pixels 0)\n");
+  std::ofstream(dir + "/broken.jpg") << "\xFF\xD8\xFF\xE0 damaged";
+  const auto broken = testing::run_cli("preprocess " + dir + "/broken.jpg --out " + dir + "/x.npy");
+  CHECK(broken.exit_code == 3);
+  CHECK(broken.err == "clipforge: error: " + dir + "/broken.jpg: not a decodable image\n");
   CHECK(!fs::exists(dir + "/x.npy"));
+}
+
+TEST_CASE("preprocess refuses JPEG, PNG and WebP bombs from their headers: exit 3, one line naming file and size", "[cli][data]") {
+  const std::string dir = cli_dir("cli_preprocess_bomb");
+  const std::pair<std::string, std::string> bombs[] = {
+      {"bomb.jpg", testing::bomb_bytes(".jpg", 60000, 60000)},
+      {"bomb.png", testing::bomb_bytes(".png", 60000, 60000)},
+      {"bomb.webp", testing::bomb_bytes(".webp", 16383, 16383)},
+  };
+  const std::string pixels[] = {"60000x60000 = 3600000000 pixels", "60000x60000 = 3600000000 pixels", "16383x16383 = 268402689 pixels"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string path = testing::write_text(dir + "/" + bombs[i].first, bombs[i].second);
+    INFO(path << " (" << bombs[i].second.size() << " bytes)");
+    CHECK(bombs[i].second.size() < 1000);
+    const auto start = std::chrono::steady_clock::now();
+    const auto run = testing::run_cli("preprocess " + path + " --out " + dir + "/x.npy");
+    // Decoding a 60000 x 60000 JPEG took 85 s and 10.8 GB; refusing it is start-up time only.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+    CHECK(run.exit_code == 3);
+    CHECK(run.err == "clipforge: error: " + path + ": " + pixels[i] + ", over the limit of 89478485 (--max-image-pixels)\n");
+  }
+  CHECK(!fs::exists(dir + "/x.npy"));
+}
+
+TEST_CASE("preprocess --max-image-pixels sets the limit, inclusive", "[cli][data]") {
+  const std::string dir = cli_dir("cli_preprocess_limit");
+  write_jpeg(dir + "/small.jpg", 64, 48, 10);  // 3072 pixels
+  const auto over = testing::run_cli("preprocess " + dir + "/small.jpg --max-image-pixels 3071 --out " + dir + "/x.npy");
+  CHECK(over.exit_code == 3);
+  CHECK(over.err == "clipforge: error: " + dir + "/small.jpg: 64x48 = 3072 pixels, over the limit of 3071 (--max-image-pixels)\n");
+  CHECK(testing::run_cli("preprocess " + dir + "/small.jpg --max-image-pixels 3072 --out " + dir + "/x.npy").exit_code == 0);
+  CHECK(testing::run_cli("preprocess " + dir + "/small.jpg --max-image-pixels 0 --out " + dir + "/y.npy").exit_code == 0);
 }

@@ -11,6 +11,7 @@
 #include "data/data_fixtures.h"
 #include "data/loader.h"
 #include "data/shards_check.h"
+#include "support/run_cli.h"
 
 using namespace clipforge;
 namespace fs = std::filesystem;
@@ -23,9 +24,20 @@ void overwrite(const std::string& path, std::size_t offset, const std::string& b
   file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
+// Where each member of a plain tar ends (its header, then its data padded to 512 bytes).
+std::vector<std::size_t> tar_member_ends(const std::string& tar) {
+  std::vector<std::size_t> ends;
+  for (std::size_t at = 0; at + 512 <= tar.size() && tar[at] != '\0';) {
+    const std::size_t size = std::stoul(tar.substr(at + 124, 11), nullptr, 8);
+    at += 512 + (size + 511) / 512 * 512;
+    ends.push_back(at);
+  }
+  return ends;
+}
+
 }  // namespace
 
-TEST_CASE("every corruption is skipped and counted by reason; good samples survive", "[data][corruption]") {
+TEST_CASE("every corruption is skipped and counted by reason, good samples survive", "[data][corruption]") {
   const std::string dir = testing::fresh_dir("corrupt");
   testing::write_dataset(dir + "/good", 1, 4);
   {
@@ -44,18 +56,19 @@ TEST_CASE("every corruption is skipped and counted by reason; good samples survi
     writer.add("../up_evil/y.txt", "dot dot");
     writer.commit();
   }
-  // Truncated: the second half of a good shard is gone.
+  // Truncated: the second half of a good shard is gone. The samples (3 members each) wholly
+  // before the cut survive: counted here from the tar headers, not by the reader under test.
   testing::write_dataset(dir + "/trunc", 1, 6);
-  fs::resize_file(dir + "/trunc/00000.tar", fs::file_size(dir + "/trunc/00000.tar") / 2);
-  // Corrupt: garbage over the header of the fourth member; the three before it still count.
+  const std::string whole = read_file(dir + "/trunc/00000.tar");
+  const std::vector<std::size_t> member_ends = tar_member_ends(whole);
+  const std::size_t cut = whole.size() / 2;
+  fs::resize_file(dir + "/trunc/00000.tar", cut);
+  const auto members_before_cut = std::count_if(member_ends.begin(), member_ends.end(), [&](std::size_t end) { return end <= cut; });
+  const int64_t truncated_survivors = members_before_cut / 3;
+  // Corrupt: garbage over the header of the fourth member; the three before it (one sample)
+  // still count.
   testing::write_dataset(dir + "/damaged", 1, 6);
-  const std::string damaged = read_file(dir + "/damaged/00000.tar");
-  std::size_t fourth_header = 0;
-  for (int member = 0; member < 3; ++member) {  // header, then data padded to 512
-    const std::size_t size = std::stoul(damaged.substr(fourth_header + 124, 11), nullptr, 8);
-    fourth_header += 512 + (size + 511) / 512 * 512;
-  }
-  overwrite(dir + "/damaged/00000.tar", fourth_header, std::string(300, 'Z'));
+  overwrite(dir + "/damaged/00000.tar", tar_member_ends(read_file(dir + "/damaged/00000.tar"))[2], std::string(300, 'Z'));
 
   const std::string urls = dir + "/good/00000.tar::" + dir + "/bad_samples.tar::" + dir + "/trunc/00000.tar::" + dir +
                            "/damaged/00000.tar::" + dir + "/missing.tar::pipe:false::pipe:cat " + dir + "/nope.tar 2>/dev/null";
@@ -82,8 +95,13 @@ TEST_CASE("every corruption is skipped and counted by reason; good samples survi
   CHECK(skipped.value("corrupt_tar", 0) == 1);
   CHECK(skipped.value("missing_shard", 0) == 1);
   CHECK(skipped.value("pipe_failed", 0) == 2);
-  // good: 4, bad_samples: "ok", damaged: the sample before the damaged member, trunc: what precedes the cut.
-  CHECK(std::count_if(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("s00_", 0) == 0; }) >= 4 + 1);
+  // The three shards written by write_dataset reuse the keys s00_0000...: good gives 4, damaged
+  // the 1 sample before the damaged member, trunc the samples wholly before the cut.
+  INFO(truncated_survivors << " samples of the truncated shard precede the cut");
+  REQUIRE(truncated_survivors >= 1);
+  CHECK(std::count_if(keys.begin(), keys.end(), [](const std::string& k) { return k.rfind("s00_", 0) == 0; }) ==
+        4 + 1 + truncated_survivors);
+  CHECK(keys.size() == static_cast<size_t>(4 + 1 + truncated_survivors + 1));  // and "ok"
   CHECK(std::find(keys.begin(), keys.end(), "ok") != keys.end());
   CHECK(std::find(keys.begin(), keys.end(), "/abs_evil/x") == keys.end());
   // Each problem is logged once, naming its shard.
@@ -104,11 +122,12 @@ TEST_CASE("a shard list where nothing is readable ends the epoch instead of hang
   config.num_samples = 30;  // cycling epoch: a reader whose shards give nothing must still stop
   data::Loader loader(config);
   CHECK(testing::epoch_keys(loader, 0).empty());
+  // A cycling reader tries its shards again each cycle: at least once each, however often.
   CHECK(loader.skipped().value("missing_shard", 0) >= 4);
   CHECK(loader.skipped().value("pipe_failed", 0) >= 1);
 }
 
-TEST_CASE("a pipe: command that goes silent is killed after the timeout; what it sent is kept", "[data][corruption]") {
+TEST_CASE("a pipe: command that goes silent is killed after the timeout, what it sent is kept", "[data][corruption]") {
   const std::string dir = testing::fresh_dir("stall");
   testing::write_dataset(dir, 1, 3);
   // One command sends a whole shard and then never exits, the other never sends a byte. The
@@ -162,4 +181,48 @@ TEST_CASE("an exception in a worker reaches the consumer through next()", "[data
   data::Loader loader(config);
   loader.start_epoch(0);
   CHECK_THROWS_WITH(loader.next(), "sink failed");
+}
+
+TEST_CASE("truncation and damage are told apart by where the stream stood, not by libarchive's message", "[data][corruption]") {
+  const std::string dir = testing::fresh_dir("damage_kinds");
+  // Everything here fits in libarchive's first 64 KiB read, so "all bytes were read" alone
+  // cannot tell a cut from damage: what counts is whether libarchive asked for more after the end.
+  const auto skipped = [](const std::string& url) {
+    data::CheckConfig config;
+    config.urls = url;
+    config.workers = 1;
+    config.on_warning = nullptr;
+    return data::check_shards(config)["skipped"];
+  };
+  const auto cut = [](const std::string& path) { fs::resize_file(path, fs::file_size(path) * 2 / 3); };
+  testing::write_dataset(dir + "/plain", 1, 6);
+  cut(dir + "/plain/00000.tar");
+  testing::write_dataset(dir + "/gz", 1, 6, data::Compression::kGzip);
+  cut(dir + "/gz/00000.tar.gz");
+  testing::write_dataset(dir + "/zst", 1, 6, data::Compression::kZstd);
+  cut(dir + "/zst/00000.tar.zst");
+  CHECK(skipped(dir + "/plain/00000.tar") == nlohmann::json{{"truncated_tar", 1}});
+  CHECK(skipped(dir + "/gz/00000.tar.gz") == nlohmann::json{{"truncated_tar", 1}});
+  CHECK(skipped(dir + "/zst/00000.tar.zst") == nlohmann::json{{"truncated_tar", 1}});
+  CHECK(skipped("pipe:cat " + dir + "/plain/00000.tar") == nlohmann::json{{"truncated_tar", 1}});
+
+  // The last member's header damaged: the end of the file is near, but the header was all there.
+  testing::write_dataset(dir + "/last", 1, 2);
+  const std::string last = read_file(dir + "/last/00000.tar");
+  std::size_t header = 0;
+  for (int member = 0; member < 5; ++member) header += 512 + (std::stoul(last.substr(header + 124, 11), nullptr, 8) + 511) / 512 * 512;
+  overwrite(dir + "/last/00000.tar", header, std::string(100, 'Z'));
+  CHECK(skipped(dir + "/last/00000.tar") == nlohmann::json{{"corrupt_tar", 1}});
+  CHECK(skipped("pipe:cat " + dir + "/last/00000.tar") == nlohmann::json{{"corrupt_tar", 1}});
+  // Deflate data damaged near its start: the decompressor fails with input left, not for want of it.
+  testing::write_dataset(dir + "/badgz", 1, 6, data::Compression::kGzip);
+  std::string gz = read_file(dir + "/badgz/00000.tar.gz");
+  for (std::size_t i = 30; i < 70; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x55);
+  testing::write_text(dir + "/badgz/00000.tar.gz", gz);
+  CHECK(skipped(dir + "/badgz/00000.tar.gz") == nlohmann::json{{"corrupt_tar", 1}});
+  // Not a tar at all, shorter and longer than a tar block: unrecognised, whether or not it ended.
+  testing::write_text(dir + "/short.tar", "not a tar");
+  testing::write_text(dir + "/long.tar", std::string(5000, 'x'));
+  CHECK(skipped(dir + "/short.tar") == nlohmann::json{{"corrupt_tar", 1}});
+  CHECK(skipped(dir + "/long.tar") == nlohmann::json{{"corrupt_tar", 1}});
 }

@@ -1,5 +1,6 @@
 #include "data/data_fixtures.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
@@ -20,6 +21,60 @@ std::string jpeg_bytes(int width, int height, int seed) {
   std::vector<unsigned char> jpeg;
   cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
   return std::string(jpeg.begin(), jpeg.end());
+}
+
+namespace {
+void put_big32(std::string& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>(v >> (24 - 8 * i));
+}
+void put_little(std::string& b, std::size_t at, std::uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) b[at + i] = static_cast<char>(v >> (8 * i));
+}
+}  // namespace
+
+std::string bomb_bytes(const std::string& ext, int width, int height) {
+  const bool lossless = ext == ".webpl";
+  std::vector<int> params;
+  if (ext == ".webp") params = {cv::IMWRITE_WEBP_QUALITY, 90};  // lossy: VP8
+  if (lossless) params = {cv::IMWRITE_WEBP_QUALITY, 101};       // over 100: lossless, VP8L
+  std::vector<unsigned char> encoded;
+  if (!cv::imencode(lossless ? ".webp" : ext, cv::Mat(8, 8, CV_8UC3, cv::Scalar(40, 80, 120)), encoded, params)) return "";
+  std::string b(encoded.begin(), encoded.end());
+  const auto w = static_cast<std::uint32_t>(width), h = static_cast<std::uint32_t>(height);
+  if (ext == ".jpg") {
+    // The first SOFn segment holds height then width, big-endian, after length and precision.
+    for (std::size_t i = 2; i + 9 < b.size(); ++i) {
+      const auto m = static_cast<unsigned char>(b[i + 1]);
+      if (static_cast<unsigned char>(b[i]) == 0xFF && (m == 0xC0 || m == 0xC1 || m == 0xC2)) {
+        b[i + 5] = static_cast<char>(h >> 8), b[i + 6] = static_cast<char>(h);
+        b[i + 7] = static_cast<char>(w >> 8), b[i + 8] = static_cast<char>(w);
+        break;
+      }
+    }
+  } else if (ext == ".png") {
+    put_big32(b, 16, w);  // IHDR; its CRC no longer matches, which nothing reads before the size
+    put_big32(b, 20, h);
+  } else if (ext == ".bmp") {
+    put_little(b, 18, w, 4);
+    put_little(b, 22, h, 4);
+  } else if (b.compare(12, 4, "VP8L") == 0) {
+    put_little(b, 21, ((w - 1) & 0x3fff) | ((h - 1) & 0x3fff) << 14 | (static_cast<unsigned char>(b[24]) >> 4 & 0xf) << 28, 4);
+  } else if (b.compare(12, 4, "VP8 ") == 0) {
+    put_little(b, 26, w & 0x3fff, 2);
+    put_little(b, 28, h & 0x3fff, 2);
+  }
+  return b;
+}
+
+std::string webp_vp8x_bytes(int width, int height) {
+  std::string b = "RIFF....WEBPVP8X";
+  b += std::string("\x0a\0\0\0", 4);  // chunk size 10
+  b += std::string(4, '\0');          // flags and reserved
+  b += std::string(6, '\0');
+  put_little(b, 24, static_cast<std::uint32_t>(width - 1), 3);
+  put_little(b, 27, static_cast<std::uint32_t>(height - 1), 3);
+  put_little(b, 4, static_cast<std::uint32_t>(b.size() - 8), 4);
+  return b;
 }
 
 std::string write_dataset(const std::string& dir, int shards, int per_shard, data::Compression compression) {

@@ -12,6 +12,15 @@ namespace clipforge::testing {
 // A w x h JPEG whose pixels depend on `seed` (so different samples decode differently).
 std::string jpeg_bytes(int width, int height, int seed);
 
+// A small image encoded by OpenCV as `ext` (".jpg", ".png", ".bmp", ".webp" lossy, ".webpl"
+// lossless) whose header is then rewritten to claim width x height: a decompression bomb of a
+// few hundred bytes. WebP sizes are at most 16384 a side (14-bit fields).
+std::string bomb_bytes(const std::string& ext, int width, int height);
+
+// An extended WebP (VP8X chunk) whose canvas claims width x height, by hand: no encoder writes
+// VP8X for a plain still image.
+std::string webp_vp8x_bytes(int width, int height);
+
 // Writes `shards` tar files DIR/NNNNN.tar (or .tar.gz / .tar.zst) with `per_shard` samples each,
 // keyed "sSS_IIII" with caption "caption sSS_IIII"; returns the brace pattern naming them.
 std::string write_dataset(const std::string& dir, int shards, int per_shard,

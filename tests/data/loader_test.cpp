@@ -58,7 +58,7 @@ TEST_CASE("2 ranks x 2 workers read every sample exactly once per epoch", "[data
   }
 }
 
-TEST_CASE("the same seed gives the same order; another epoch or seed another order", "[data][loader]") {
+TEST_CASE("the same seed gives the same order, another epoch or seed another order", "[data][loader]") {
   data::LoaderConfig config = test_config(eight_shards());
   data::Loader first(config), second(config);
   const auto a0 = epoch_keys(first, 0), b0 = epoch_keys(second, 0);
@@ -203,7 +203,7 @@ TEST_CASE("captions are tokenised in the workers when a tokenizer is given", "[d
   }
 }
 
-TEST_CASE("the plan names shards, samples, readers and batches; few shards warn", "[data][loader]") {
+TEST_CASE("the plan names shards, samples, readers and batches, few shards warn", "[data][loader]") {
   data::LoaderConfig config = test_config(eight_shards());
   config.world_size = 2;
   config.workers = 8;

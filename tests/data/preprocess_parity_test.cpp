@@ -11,7 +11,7 @@
 
 #include "core/files.h"
 #include "data/decode.h"
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 #include "data/transforms.h"
 #include "support/reference.h"
 
@@ -49,12 +49,12 @@ TEST_CASE("the eval transform reproduces the reference tensors of all 8 files to
                          "chelsea_portrait_crop.png", "chelsea_portrait_crop.jpg"};
   for (const char* file : files) {
     INFO("file: " << file);
-    const cv::Mat rgb = clipforge::data::decode_rgb(clipforge::read_file(dir + "/" + file));
+    const cv::Mat rgb = clipforge::data::decode_rgb(clipforge::read_file(dir + "/" + file)).rgb;
     REQUIRE(!rgb.empty());
     std::vector<std::uint8_t> crop(3 * 224 * 224);
     clipforge::data::eval_transform(rgb, 224, crop.data());
     std::vector<float> actual(crop.size());
-    clipforge::data::normalize_chw(crop.data(), 224 * 224, actual.data());
+    clipforge::data::normalize_pixels_chw(crop.data(), 224 * 224, actual.data());
 
     const StoredTensor& expected = tensors.at(file);
     REQUIRE(expected.shape == std::vector<std::int64_t>{3, 224, 224});
@@ -71,7 +71,7 @@ TEST_CASE("JPEG decoding equals the reference decoder's pixels", "[data][preproc
   const auto tensors = read_safetensors(dir + "/preprocess.safetensors");
   for (const char* file : {"chelsea.jpg", "coffee.jpg", "astronaut.jpg", "chelsea_portrait_crop.jpg"}) {
     INFO("file: " << file);
-    const cv::Mat rgb = clipforge::data::decode_rgb(clipforge::read_file(dir + "/" + file));
+    const cv::Mat rgb = clipforge::data::decode_rgb(clipforge::read_file(dir + "/" + file)).rgb;
     const StoredTensor& expected = tensors.at(std::string(file) + ".decoded_u8");
     REQUIRE(expected.shape.size() == 3);
     REQUIRE(expected.shape[2] == 3);  // the set is colour only

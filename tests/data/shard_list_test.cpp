@@ -64,5 +64,6 @@ TEST_CASE("a CSV source reads quoted fields and resolves paths against its folde
     std::ofstream csv(dir + "/bad.csv");
     csv << "path,text\nx.jpg,y\n";
   }
-  CHECK_THROWS_WITH(data::expand_shard_list(dir + "/bad.csv"), Catch::Contains("bad.csv:1: header needs"));
+  CHECK_THROWS_WITH(data::expand_shard_list(dir + "/bad.csv"),
+                    dir + "/bad.csv:1: no image column 'image_path' or 'filepath' (--csv-img-key); the header has 'path', 'text'");
 }

@@ -38,7 +38,7 @@ TEST_CASE("the key is the member path up to the first dot of its file name", "[d
   CHECK(ext == "");
 }
 
-TEST_CASE("consecutive members with one key form a sample; caption from txt, else json", "[data][grouping]") {
+TEST_CASE("consecutive members with one key form a sample, caption from txt, else json", "[data][grouping]") {
   const std::string dir = testing::fresh_dir("grouping");
   {
     data::TarWriter writer(dir + "/g.tar");
@@ -80,7 +80,7 @@ TEST_CASE("pipe:cat FILE streams a shard from a command", "[data][sources]") {
   CHECK(from_pipe.size() == 12);
 }
 
-TEST_CASE("a CSV of image paths and captions is a source; missing images are skipped", "[data][sources][csv]") {
+TEST_CASE("a CSV of image paths and captions is a source, missing images are skipped", "[data][sources][csv]") {
   const std::string dir = testing::fresh_dir("csv_loader");
   for (int i = 0; i < 3; ++i) {
     std::ofstream(dir + "/img" + std::to_string(i) + ".jpg", std::ios::binary) << testing::jpeg_bytes(10, 14, i);

@@ -5,13 +5,13 @@
 
 #include "data/data_fixtures.h"
 #include "data/decode.h"
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 #include "data/pil_resize.h"
 #include "data/transforms.h"
 
 using namespace clipforge;
 
-TEST_CASE("JPEG size comes from the frame header; the reduction keeps the target size", "[data][decode]") {
+TEST_CASE("JPEG size comes from the frame header, the reduction keeps the target size", "[data][decode]") {
   const std::string jpeg = testing::jpeg_bytes(640, 480, 1);
   const auto size = data::jpeg_size(jpeg);
   REQUIRE(size);
@@ -22,7 +22,9 @@ TEST_CASE("JPEG size comes from the frame header; the reduction keeps the target
   CHECK(data::jpeg_reduction_for(jpeg, 481) == 1);
   CHECK(data::jpeg_reduction_for(testing::jpeg_bytes(1024, 768, 1), 224) == 2);
   CHECK(data::jpeg_reduction_for("not a jpeg", 10) == 1);
-  const cv::Mat reduced = data::decode_rgb(jpeg, 2);
+  data::DecodeOptions half;
+  half.reduction = 2;
+  const cv::Mat reduced = data::decode_rgb(jpeg, half).rgb;
   CHECK(reduced.size() == cv::Size(320, 240));
 }
 
@@ -30,14 +32,15 @@ TEST_CASE("decoding gives RGB: grayscale is replicated and alpha dropped", "[dat
   cv::Mat bgra(4, 4, CV_8UC4, cv::Scalar(10, 20, 30, 128));  // B, G, R, A
   std::vector<unsigned char> png;
   cv::imencode(".png", bgra, png);
-  const cv::Mat rgb = data::decode_rgb(std::string(png.begin(), png.end()));
+  const cv::Mat rgb = data::decode_rgb(std::string(png.begin(), png.end())).rgb;
   REQUIRE(rgb.type() == CV_8UC3);
   CHECK(rgb.at<cv::Vec3b>(0, 0) == cv::Vec3b(30, 20, 10));
   cv::Mat gray(4, 4, CV_8UC1, cv::Scalar(77));
   cv::imencode(".png", gray, png);
-  CHECK(data::decode_rgb(std::string(png.begin(), png.end())).at<cv::Vec3b>(3, 3) == cv::Vec3b(77, 77, 77));
-  CHECK(data::decode_rgb("").empty());
-  CHECK(data::decode_rgb("\xFF\xD8garbage").empty());
+  CHECK(data::decode_rgb(std::string(png.begin(), png.end())).rgb.at<cv::Vec3b>(3, 3) == cv::Vec3b(77, 77, 77));
+  CHECK(data::decode_rgb("").status == data::DecodeStatus::kUndecodable);
+  CHECK(data::decode_rgb("\xFF\xD8garbage").status == data::DecodeStatus::kUndecodable);
+  CHECK(data::decode_rgb("\xFF\xD8garbage").rgb.empty());
 }
 
 TEST_CASE("random resized crops cover 90-100% of the area at ratios 3/4..4/3", "[data][transforms]") {
@@ -73,7 +76,7 @@ TEST_CASE("the train transform writes RGB planes of the target size", "[data][tr
 TEST_CASE("normalisation maps uint8 through the CLIP mean and std", "[data][transforms]") {
   const std::uint8_t pixels[3] = {0, 255, 128};
   float out[3];
-  data::normalize_chw(pixels, 1, out);
+  data::normalize_pixels_chw(pixels, 1, out);
   CHECK(out[0] == Approx(-0.48145466 / 0.26862954).epsilon(1e-6));
   CHECK(out[1] == Approx((1 - 0.4578275) / 0.26130258).epsilon(1e-6));
   CHECK(out[2] == Approx((128 / 255.0 - 0.40821073) / 0.27577711).epsilon(1e-5));

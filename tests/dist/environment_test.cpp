@@ -31,7 +31,8 @@ class ScopedEnvironment {
                                            "SLURM_NTASKS_PER_NODE", "SLURM_STEP_ID", "SLURM_STEPID",
                                            "SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST", "SLURM_LAUNCH_NODE_IPADDR",
                                            "SLURM_JOB_ID",
-                                           "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT"};
+                                           "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT",
+                                           "GLOO_SOCKET_IFNAME"};
   std::map<std::string, std::string> saved_;
 };
 
@@ -51,6 +52,7 @@ TEST_CASE("torchrun variables give rank, world size, local rank and master", "[d
   CHECK(e.agent_store);
   CHECK(e.restart_count == 2);
   CHECK(e.local_world_size == 4);  // no LOCAL_WORLD_SIZE: as if on one node
+  CHECK(e.gloo_interfaces.empty());
   ScopedEnvironment two_nodes({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"},
                                {"MASTER_ADDR", "10.1.2.3"}, {"MASTER_PORT", "29511"}});
   CHECK(read_dist_environment().local_world_size == 2);
@@ -94,6 +96,17 @@ TEST_CASE("malformed launcher variables are named in the error", "[dist][environ
     ScopedEnvironment env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}});
     CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("not a TCP port"));
   }
+  {
+    ScopedEnvironment env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"},
+                           {"GLOO_SOCKET_IFNAME", "eth0,,eth1"}});
+    CHECK_THROWS_WITH(read_dist_environment(), Catch::Contains("GLOO_SOCKET_IFNAME 'eth0,,eth1'"));
+  }
+}
+
+TEST_CASE("GLOO_SOCKET_IFNAME lists the interfaces Gloo binds", "[dist][environment]") {
+  ScopedEnvironment env({{"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "10.0.0.1"}, {"MASTER_PORT", "29500"},
+                         {"GLOO_SOCKET_IFNAME", "ib0,eth1"}});
+  CHECK(read_dist_environment().gloo_interfaces == std::vector<std::string>{"ib0", "eth1"});
 }
 
 TEST_CASE("a batch script's own process is not a rank of the allocation", "[dist][environment]") {

@@ -1,12 +1,10 @@
 // Two ranks in two threads of this process, talking Gloo over loopback, against one process on
 // the concatenated batch: same loss, same gradients, same parameters after several steps.
 #include <catch2/catch.hpp>
-#include <thread>
 
-#include "dist/dist_fixtures.h"
+#include "dist/two_ranks.h"
 #include "dist/gradient_sync.h"
 #include "dist/process_group.h"
-#include "model/state_dict.h"
 #include "train/contrastive_step.h"
 #include "train/optimizer.h"
 
@@ -14,31 +12,6 @@ using namespace clipforge;
 
 
 namespace {
-
-struct Step {
-  torch::Tensor images, tokens;  // the global batch
-};
-
-std::vector<Step> make_steps(const ModelConfig& c, int steps, int global_batch) {
-  std::vector<Step> out;
-  for (int s = 0; s < steps; ++s) {
-    Step step;
-    step.images = torch::randn({global_batch, 3, c.vision.image_size, c.vision.image_size});
-    step.tokens = torch::randint(1, 1000, {global_batch, 10}, torch::kLong);
-    for (int i = 0; i < global_batch; ++i) step.tokens[i][1 + (i * 3 + s) % 9] = c.text.vocab_size - 1;
-    out.push_back(step);
-  }
-  return out;
-}
-
-CLIP copy_of(const CLIP& model) {
-  CLIP copy(model->config());
-  std::map<std::string, torch::Tensor> weights;
-  for (auto& [name, t] : state_dict(*model)) weights[name] = t;
-  load_state_dict(*copy, weights, "copy");
-  copy->train();
-  return copy;
-}
 
 // A large Adam eps: rounding noise in near-zero gradients would otherwise become full-size
 // steps (Adam divides by the gradient's own scale) and hide real differences behind noise.
@@ -50,7 +23,6 @@ OptimizerConfig test_optimizer() {
 
 std::vector<torch::Tensor> split(const torch::Tensor& t, int parts) { return t.chunk(parts, 0); }
 
-// Runs `steps` optimizer steps on 2 ranks, each rank using `accum` micro-batches of its half.
 using Gradients = std::map<std::string, torch::Tensor>;
 
 Gradients gradients_of(const CLIP& model) {
@@ -59,47 +31,30 @@ Gradients gradients_of(const CLIP& model) {
   return out;
 }
 
-std::vector<CLIP> run_two_ranks(const CLIP& initial, const std::vector<Step>& steps, int accum, double* first_loss,
-                                std::vector<Gradients>* first_gradients) {
-  const int port = testing::free_port();
-  std::vector<CLIP> models = {copy_of(initial), copy_of(initial)};
-  std::vector<double> losses(2);
-  std::vector<std::exception_ptr> errors(2);
-  auto rank_main = [&](int rank) {
-    try {
-      DistEnvironment env;
-      env.rank = rank;
-      env.world_size = 2;
-      env.master_addr = "127.0.0.1";
-      env.master_port = port;
-      auto group = DistGroup::create(env, std::chrono::seconds(60), torch::kCPU);
-      NamedOptimizer opt = make_adamw(*models[rank], test_optimizer());
-      GradientSync sync(*group, opt.parameters, /*bucket_bytes=*/64 << 10);  // several buckets
-      for (size_t s = 0; s < steps.size(); ++s) {
-        torch::Tensor images = split(steps[s].images, 2)[rank], tokens = split(steps[s].tokens, 2)[rank];
-        opt.optimizer->zero_grad();
-        double loss = contrastive_backward(models[rank], split(images, accum), split(tokens, accum), Precision::kFp32,
-                                           1.0, {group.get(), &sync, true});
-        sync.finish();
-        loss = group->all_reduce_sum(loss) / 2;
-        if (s == 0) {
-          losses[rank] = loss;
-          (*first_gradients)[rank] = gradients_of(models[rank]);
-        }
-        opt.optimizer->step();
+// Runs `steps` optimizer steps on 2 ranks, each rank using `accum` micro-batches of its half.
+// Reports step 1's mean of the two local losses (the global batch's loss) and gradients: step 0
+// reduces everything after backward (it learns the bucket order), step 1 from the hooks.
+std::vector<CLIP> run_two_ranks(const CLIP& initial, const std::vector<testing::GlobalBatch>& steps, int accum,
+                                double* mean_loss, std::vector<Gradients>* step1_gradients) {
+  std::vector<CLIP> models = {testing::copy_of(initial), testing::copy_of(initial)};
+  std::vector<double> local_losses(2);
+  testing::on_ranks(2, [&](int rank, DistGroup& group) {
+    NamedOptimizer opt = make_adamw(*models[rank], test_optimizer());
+    GradientSync sync(group, opt.parameters, BucketSizes{16 << 10, 64 << 10});  // several buckets
+    for (size_t s = 0; s < steps.size(); ++s) {
+      torch::Tensor images = split(steps[s].images, 2)[rank], tokens = split(steps[s].tokens, 2)[rank];
+      opt.optimizer->zero_grad();
+      const double loss = contrastive_backward(models[rank], split(images, accum), split(tokens, accum), Precision::kFp32,
+                                               1.0, {&group, &sync, true});
+      sync.finish();
+      if (s == 1) {
+        local_losses[rank] = loss;
+        (*step1_gradients)[rank] = gradients_of(models[rank]);
       }
-      group->barrier();
-    } catch (...) {
-      errors[rank] = std::current_exception();
+      opt.optimizer->step();
     }
-  };
-  std::thread second(rank_main, 1);
-  rank_main(0);
-  second.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  CHECK(losses[0] == Approx(losses[1]).epsilon(1e-12));
-  *first_loss = losses[0];
+  });
+  *mean_loss = (local_losses[0] + local_losses[1]) / 2;
   return models;
 }
 
@@ -108,8 +63,8 @@ void check_equivalence(int accum) {
   ModelConfig config = load_model_config("tiny-ViT");
   CLIP single(config);
   single->train();
-  const std::vector<Step> steps = make_steps(config, 3, 8);
-  CLIP initial = copy_of(single);
+  const std::vector<testing::GlobalBatch> steps = testing::random_batches(config, 3, 8);
+  CLIP initial = testing::copy_of(single);
 
   double dist_loss = 0;
   std::vector<Gradients> dist_gradients(2);
@@ -120,7 +75,7 @@ void check_equivalence(int accum) {
   for (size_t s = 0; s < steps.size(); ++s) {
     opt.optimizer->zero_grad();
     const double loss = contrastive_backward(single, {steps[s].images}, {steps[s].tokens}, Precision::kFp32);
-    if (s == 0) {
+    if (s == 1) {
       single_loss = loss;
       const Gradients expected = gradients_of(single);
       for (int r = 0; r < 2; ++r)

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "clipforge/test_paths.h"
 #include "core/files.h"
 #include "dist/dist_fixtures.h"
 #include "model/load.h"
+#include "model/safetensors.h"
 #include "model/state_dict.h"
 #include "support/colour_shards.h"
 #include "support/reference.h"
@@ -82,6 +84,27 @@ void wait_all(const std::vector<testing::BackgroundCli>& ranks) {
   }
 }
 
+// Polls until `checkpoints` holds a checkpoint at or past `stem`; returns the newest one.
+std::string wait_for_checkpoint(const std::string& checkpoints, const std::string& stem) {
+  std::string latest;
+  for (int i = 0; i < 600000 && latest < stem; ++i) {
+    if (fs::exists(checkpoints + "/latest")) latest = testing::latest_stem(checkpoints);
+    ::usleep(100);
+  }
+  return latest;
+}
+
+// Two runs that ended with the same final weights, bit for bit, and the same loss log.
+void check_identical_runs(const std::string& run, const std::string& reference) {
+  const NamedTensors a = testing::final_weights(run), b = testing::final_weights(reference);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first);
+    CHECK(torch::equal(a[i].second, b[i].second));
+  }
+  CHECK(testing::loss_lines(run) == testing::loss_lines(reference));
+}
+
 // A job whose every rank is killed with SIGKILL mid-epoch, relaunched with --resume latest, ends
 // with the uninterrupted job's weights and loss log, bit for bit: each rank resumes its own data
 // stream from the one checkpoint.
@@ -97,11 +120,7 @@ void check_killed_job_resumes(int ranks) {
   std::vector<testing::BackgroundCli> job = start_ranks(ranks, args("killed"));
   // Kill every rank the moment a checkpoint past step 2 exists: mid-epoch, with later steps of
   // the epoch still to come.
-  std::string stem;
-  for (int i = 0; i < 600000 && stem < "step_00000004"; ++i) {
-    if (fs::exists(checkpoints + "/latest")) stem = testing::latest_stem(checkpoints);
-    ::usleep(100);
-  }
+  const std::string stem = wait_for_checkpoint(checkpoints, "step_00000004");
   for (const auto& rank : job) ::kill(rank.pid, SIGKILL);
   for (const auto& rank : job) CHECK(rank.wait(30) == 128 + SIGKILL);
   INFO("killed after " << stem);
@@ -115,14 +134,7 @@ void check_killed_job_resumes(int ranks) {
                             Catch::Contains("this job has 1"));
 
   wait_all(start_ranks(ranks, args("killed")));
-  const NamedTensors straight = testing::final_weights(s.dir + "/runs/straight"),
-                     resumed = testing::final_weights(s.dir + "/runs/killed");
-  REQUIRE(straight.size() == resumed.size());
-  for (size_t i = 0; i < straight.size(); ++i) {
-    INFO(straight[i].first);
-    CHECK(torch::equal(straight[i].second, resumed[i].second));
-  }
-  CHECK(testing::loss_lines(s.dir + "/runs/killed") == testing::loss_lines(s.dir + "/runs/straight"));
+  check_identical_runs(s.dir + "/runs/killed", s.dir + "/runs/straight");
 }
 
 }  // namespace
@@ -160,23 +172,115 @@ TEST_CASE("torchrun --no_python starts clipforge ranks that train like one proce
   check_close(weights_of(s.dir + "/runs/torchrun2"), expected);
 }
 
-TEST_CASE("a killed rank ends the job with an error naming it within the timeout", "[dist][failure]") {
-  Setup s = make_setup("killed", 200);
+namespace {
+
+// Starts a 2-rank job, waits until it trains, sends rank 1 `signal`, and checks that rank 0 ends
+// with an error naming rank 1 within the timeout. Returns the seconds from the signal to rank
+// 0's exit.
+double check_lost_rank_detected(const std::string& name, int signal, double dist_timeout_s, const std::string& says) {
+  Setup s = make_setup(name, 200);
   const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(testing::free_port());
-  const std::string args = train_args(s, "killed", 4, 1, 1) + " --epochs 50 --log-every-n-steps 1 --dist-timeout 20";
+  const std::string args = train_args(s, name, 4, 1, 1) + " --epochs 50 --log-every-n-steps 1 --dist-timeout " +
+                           std::to_string(dist_timeout_s);
   testing::BackgroundCli rank0 = testing::start_cli(env + " RANK=0 LOCAL_RANK=0", args);
   testing::BackgroundCli rank1 = testing::start_cli(env + " RANK=1 LOCAL_RANK=1", args);
-  // Wait until training runs (rank 0 has logged a step), then kill rank 1 without warning.
-  const std::string metrics = s.dir + "/runs/killed/metrics.jsonl";
+  // Wait until training runs (rank 0 has logged a step), then stop rank 1 without warning.
+  const std::string metrics = s.dir + "/runs/" + name + "/metrics.jsonl";
   for (int i = 0; i < 600 && !(fs::exists(metrics) && fs::file_size(metrics) > 0); ++i) ::usleep(100000);
   INFO("rank 0 stderr: " << rank0.err() << "\nrank 1 stderr: " << rank1.err());
   REQUIRE(fs::exists(metrics));
+  const auto signalled = std::chrono::steady_clock::now();
+  ::kill(rank1.pid, signal);
+  // The timeout, plus the heartbeat check (2.5 s) and slack for a loaded machine.
+  const int rc = rank0.wait(dist_timeout_s + 20);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
   ::kill(rank1.pid, SIGKILL);
-  const int rc = rank0.wait(40);  // well inside --dist-timeout plus the heartbeat check
-  INFO("rank 0 stderr: " << rank0.err());
-  CHECK(rc > 0);
-  CHECK_THAT(rank0.err(), Catch::Contains("rank 1"));
   if (rc < 0) ::kill(rank0.pid, SIGKILL);
+  INFO("rank 0 stderr: " << rank0.err());
+  CHECK(rc == 5);
+  CHECK_THAT(rank0.err(), Catch::Contains("rank 1 " + says));
+  return seconds;
+}
+
+// The clipforge processes of run `name` whose environment says RANK=`rank` (torchrun's workers).
+std::vector<int> worker_pids(const std::string& name, int rank) {
+  const std::string want = std::string("RANK=") + std::to_string(rank);
+  std::vector<int> pids;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline, environ;
+    try {
+      cmdline = read_file(entry.path().string() + "/cmdline");
+      environ = read_file(entry.path().string() + "/environ");
+    } catch (const std::exception&) {
+      continue;  // ended meanwhile
+    }
+    if (cmdline.rfind(CLIPFORGE_BIN, 0) != 0 || cmdline.find(name) == std::string::npos) continue;
+    std::istringstream variables(environ);
+    for (std::string variable; std::getline(variables, variable, '\0');)
+      if (variable == want) pids.push_back(std::stoi(pid));
+  }
+  return pids;
+}
+
+// Every file under `dir` whose name marks an atomic write that never finished.
+std::vector<std::string> temp_files_under(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(entry.path().string());
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("a killed rank ends the job with an error naming it within the timeout", "[dist][failure]") {
+  const double seconds = check_lost_rank_detected("killed", SIGKILL, 20, "stopped responding");
+  INFO("detected after " << seconds << " s");
+  CHECK(seconds < 20);  // a dead peer's closed sockets end the collective at once, not at the timeout
+}
+
+TEST_CASE("a hung rank (SIGSTOP) ends the job within --dist-timeout, naming it", "[dist][failure]") {
+  // A stopped process keeps its sockets open: only the collective's timeout can end the wait.
+  const double timeout_s = 6;
+  const double seconds = check_lost_rank_detected("hung", SIGSTOP, timeout_s, "stopped responding");
+  INFO("detected after " << seconds << " s");
+  CHECK(seconds >= timeout_s - 1);
+  CHECK(seconds < timeout_s + 10);
+}
+
+TEST_CASE("torchrun --max_restarts restarts a job whose rank was killed, and it ends as if uninterrupted", "[dist][elastic]") {
+  const std::string python = CLIPFORGE_TORCH_PYTHON;
+  REQUIRE(std::system((python + " -c 'import torch.distributed.run' 2>/dev/null").c_str()) == 0);
+  Setup s = make_setup("elastic", 30);
+  auto args = [&](const std::string& name) {
+    return train_args(s, name, 2, 1, 1) + " --epochs 2 --save-every-steps 2 --log-every-n-steps 1 --resume latest";
+  };
+  wait_all(start_ranks(2, args("straight")));
+
+  const std::string log = s.dir + "/torchrun.log";
+  const std::string command = python + " -m torch.distributed.run --nproc_per_node 2 --max_restarts 1 --monitor_interval 1 " +
+                              "-r 1 -t 1 --master_port " + std::to_string(testing::free_port()) + " --no_python -- " +
+                              CLIPFORGE_BIN + " " + args("elastic") + " >" + log + " 2>&1";
+  int rc = -1;
+  std::thread job([&] { rc = std::system(command.c_str()); });
+  // Kill rank 1 alone once a checkpoint past step 2 exists, mid-epoch.
+  const std::string checkpoints = s.dir + "/runs/elastic/checkpoints";
+  const std::string stem = wait_for_checkpoint(checkpoints, "step_00000004");
+  const std::vector<int> rank1 = worker_pids("elastic", 1);
+  for (int pid : rank1) ::kill(pid, SIGKILL);
+  job.join();
+  INFO("killed rank 1 (" << rank1.size() << " process) after " << stem << "; log in " << log);
+  REQUIRE(rank1.size() == 1);
+  REQUIRE(rc == 0);
+  CHECK_THAT(read_file(log), Catch::Contains("clipforge: resumed"));
+
+  check_identical_runs(s.dir + "/runs/elastic", s.dir + "/runs/straight");
+  // The rank torchrun stopped left nothing half-written behind, and every checkpoint file kept
+  // (weights and training state) reads whole.
+  CHECK(temp_files_under(s.dir + "/runs/elastic").empty());
+  for (const auto& entry : fs::directory_iterator(checkpoints))
+    if (entry.path().extension() == ".safetensors") CHECK_NOTHROW(read_safetensors(entry.path().string()));
 }
 
 TEST_CASE("rank 0's evaluation may outlast --dist-timeout", "[dist][failure]") {
@@ -212,4 +316,100 @@ TEST_CASE("a MASTER_PORT already in use is a clear error", "[dist][failure]") {
   INFO(rank0.err());
   CHECK(rc > 0);
   CHECK_THAT(rank0.err(), Catch::Contains("already in use"));
+}
+
+namespace {
+
+// Two network namespaces joined by a veth pair (scripts/netns_nodes.sh), removed when done.
+// Making them needs root: elsewhere the tests skip, saying so, except under
+// CLIPFORGE_REQUIRE_NETNS=1 (CI), where that is a failure.
+class TwoNodes {
+ public:
+  TwoNodes() : name_("cf" + std::to_string(::getpid() % 1000000)) {
+    const std::string log = testing::temp_dir() + "/netns_" + name_ + ".log";
+    if (std::system((script() + " up " + name_ + " >" + log + " 2>&1").c_str()) != 0) {
+      std::system((script() + " down " + name_ + " >/dev/null 2>&1").c_str());
+      const std::string reason = "cannot make network namespaces (root and iproute2 needed): " + read_file(log);
+      if (std::getenv("CLIPFORGE_REQUIRE_NETNS")) FAIL(reason);
+      testing::skip_test(reason);
+    }
+  }
+  ~TwoNodes() { remove(); }
+  // Kills what runs in them and removes both (again in the destructor: harmless).
+  void remove() const { std::system((script() + " down " + name_ + " >/dev/null 2>&1").c_str()); }
+
+  // Node `node`'s torchrun with 2 ranks, rendezvous on node 0's address, Gloo on the veth.
+  std::string torchrun(int node, int port, const std::string& args, const std::string& log) const {
+    const std::string n = std::to_string(node);
+    return "timeout 300 ip netns exec " + name_ + n + " env GLOO_SOCKET_IFNAME=" + name_ + "v" + n + " " +
+           CLIPFORGE_TORCH_PYTHON + " -m torch.distributed.run --nnodes 2 --node_rank " + n +
+           " --nproc_per_node 2 --master_addr 10.77.0.1 --master_port " + std::to_string(port) +
+           " -r 1 -t 1 --no_python -- " + CLIPFORGE_BIN + " " + args + " >" + log + " 2>&1";
+  }
+  void cut_node1() const { REQUIRE(std::system((script() + " cut " + name_).c_str()) == 0); }
+
+ private:
+  static std::string script() { return std::string(CLIPFORGE_SOURCE_DIR) + "/scripts/netns_nodes.sh"; }
+  std::string name_;
+};
+
+// Runs both nodes' commands at once; their exit statuses.
+std::vector<int> run_nodes(const std::vector<std::string>& commands) {
+  std::vector<int> status(commands.size(), -1);
+  std::vector<std::thread> nodes;
+  for (size_t k = 0; k < commands.size(); ++k) nodes.emplace_back([&, k] { status[k] = std::system(commands[k].c_str()); });
+  for (auto& t : nodes) t.join();
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("2 nodes x 2 ranks over a veth pair train like 4 ranks on one node", "[dist][multinode]") {
+  TwoNodes nodes;
+  Setup s = make_setup("two_nodes", 16);  // 32 samples: 4 steps of 4 ranks x batch 2
+  wait_all(start_ranks(4, train_args(s, "one_node", 2, 1, 1)));
+  const int port = testing::free_port();
+  const std::vector<int> status = run_nodes({nodes.torchrun(0, port, train_args(s, "two_nodes", 2, 1, 1), s.dir + "/node0.log"),
+                                             nodes.torchrun(1, port, train_args(s, "two_nodes", 2, 1, 1), s.dir + "/node1.log")});
+  INFO("node 0: " << read_file(s.dir + "/node0.log") << "\nnode 1: " << read_file(s.dir + "/node1.log"));
+  REQUIRE(status == std::vector<int>{0, 0});
+  check_identical_runs(s.dir + "/runs/two_nodes", s.dir + "/runs/one_node");  // same ranks and sums, another wire
+}
+
+TEST_CASE("a node that disappears ends the job within the timeout, naming its ranks", "[dist][multinode]") {
+  TwoNodes nodes;
+  Setup s = make_setup("lost_node", 400);
+  const int port = testing::free_port();
+  const double timeout_s = 8;
+  const std::string args = train_args(s, "lost_node", 2, 1, 1) + " --epochs 50 --log-every-n-steps 1 --dist-timeout " +
+                           std::to_string(timeout_s);
+  // Their exit statuses are torchrun's, which ends only when the nodes are removed.
+  std::thread node1([&] { std::system(nodes.torchrun(1, port, args, s.dir + "/node1.log").c_str()); });
+  std::thread node0([&] { std::system(nodes.torchrun(0, port, args, s.dir + "/node0.log").c_str()); });
+  const std::string metrics = s.dir + "/runs/lost_node/metrics.jsonl";
+  for (int i = 0; i < 1200 && !(fs::exists(metrics) && fs::file_size(metrics) > 0); ++i) ::usleep(100000);
+  const bool trained = fs::exists(metrics) && fs::file_size(metrics) > 0;
+  if (trained) nodes.cut_node1();
+  // Node 0's ranks end by themselves; torchrun's agent then waits in its exit barrier for node
+  // 1's agent (its own 300 s, a launcher matter): removing the nodes ends both agents.
+  const auto cut = std::chrono::steady_clock::now();
+  double seconds = -1;
+  for (int i = 0; i < 600 && trained && seconds < 0; ++i) {
+    if (worker_pids("lost_node", 0).empty() && worker_pids("lost_node", 1).empty())
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - cut).count();
+    ::usleep(100000);
+  }
+  nodes.remove();
+  node0.join();
+  node1.join();
+  const std::string node0_log = read_file(s.dir + "/node0.log");
+  INFO("node 0 log: " << node0_log << "\nnode 0's ranks ended " << seconds << " s after the cut");
+  REQUIRE(trained);
+  CHECK(seconds >= timeout_s - 1);
+  CHECK(seconds < timeout_s + 15);
+  // Both of node 0's ranks name node 1's, whose heartbeats stopped reaching the store.
+  int naming = 0;
+  for (const std::string& line : testing::lines_of(node0_log))
+    if (line.rfind("clipforge: error: rank ", 0) == 0 && line.find("rank 2, 3 stopped responding") != std::string::npos) ++naming;
+  CHECK(naming == 2);
 }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/npy.h"
+#include "data/data_fixtures.h"
 #include "data/tar_writer.h"
 #include "eval/embed.h"
 #include "eval/trained_colours.h"
@@ -138,7 +139,33 @@ TEST_CASE("score gives a caption a higher CLIP score with its own image than wit
   const auto mean = nlohmann::json::parse(out[5])["mean"];
   CHECK(mean["pairs"] == 5);
   CHECK(mean["skipped"] == 1);
-  CHECK(mean["clip_score"].get<double>() >= 0);
+  // The mean is that of the pairs printed above it, not of the skipped one.
+  double sum = 0;
+  for (size_t i = 0; i < 5; ++i) sum += nlohmann::json::parse(out[i])["clip_score"].get<double>();
+  CHECK(mean["clip_score"].get<double>() == Approx(sum / 5).epsilon(1e-6));
+}
+
+TEST_CASE("score reads OpenCLIP's tab-separated CSV and leaves out an image bomb with a warning naming it", "[eval][score][cli]") {
+  const std::string work = testing::temp_dir() + "/score_tsv";
+  testing::write_colour_images(work + "/images", 1);
+  write_text(work + "/bomb.jpg", testing::bomb_bytes(".jpg", 60000, 60000));
+  write_text(work + "/pairs.csv", "\xEF\xBB\xBF" "filepath\ttitle\nimages/red_0.png\ta photo of a red square\nbomb.jpg\ta red square\n");
+  const auto r = run_cli("score " + trained_flags() + "--pairs " + work + "/pairs.csv --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("skipped image: " + work + "/bomb.jpg: 60000x60000 = 3600000000 pixels, over the limit of 89478485"));
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 2);  // the red pair and the mean
+  CHECK(nlohmann::json::parse(out[1])["mean"]["skipped"] == 1);
+
+  write_text(work + "/only_bomb.csv", "filepath\ttitle\nbomb.jpg\ta red square\n");
+  const auto bomb_only = run_cli("score " + trained_flags() + "--pairs " + work + "/only_bomb.csv");
+  CHECK(bomb_only.exit_code == 3);
+  CHECK_THAT(bomb_only.err, Catch::EndsWith("clipforge: error: " + work + "/only_bomb.csv: none of the image-caption pairs could be read\n"));
+  // The limit is the command's: lifted, the red square is scored at 256 pixels but not at 255.
+  CHECK(run_cli("score " + trained_flags() + "--max-image-pixels 256 --pairs " + work + "/pairs.csv").exit_code == 0);
+  write_text(work + "/red.csv", "filepath,title\nimages/red_0.png,a red square\n");
+  CHECK(run_cli("score " + trained_flags() + "--max-image-pixels 255 --pairs " + work + "/red.csv").exit_code == 3);
 }
 
 TEST_CASE("search finds the images of the colour a text names", "[eval][search][cli]") {
@@ -213,6 +240,6 @@ TEST_CASE("score over shards reads pairs through the loader and agrees with the 
   CHECK(mean["clip_score"].get<double>() == Approx(nlohmann::json::parse(csv_lines.back())["mean"]["clip_score"].get<double>()).margin(1e-4));
 
   const auto missing = run_cli("score " + trained_flags() + "--pairs '" + work + "/{00007..00008}.tar'");
-  CHECK(missing.exit_code != 0);
+  CHECK(missing.exit_code == 3);
   CHECK_THAT(missing.err, Catch::Contains("00007.tar"));
 }

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "core/error.h"
+#include "support/reference.h"
+#include "support/run_cli.h"
 
 using namespace clipforge;
 
@@ -23,4 +25,30 @@ TEST_CASE("zero-shot inputs are validated with clear errors", "[eval][zeroshot]"
   CHECK_THROWS_WITH(validate_zeroshot_inputs({"cat"}, {"a photo"}), Catch::Contains("has no {}"));
   CHECK_THROWS_WITH(builtin_templates("imagenet-80"), Catch::Contains("unknown template set"));
   for (const auto& t : builtin_templates("general")) CHECK(t.find("{}") != std::string::npos);
+}
+
+TEST_CASE("class and template lists follow one set of rules for every command", "[eval][zeroshot]") {
+  CHECK(read_class_names("cat,dog") == std::vector<std::string>{"cat", "dog"});
+  // A trailing comma is an empty last name, which validation then reports by position.
+  CHECK(read_class_names("cat,dog,") == std::vector<std::string>{"cat", "dog", ""});
+  CHECK_THROWS_WITH(validate_zeroshot_inputs(read_class_names("cat,dog,"), {"{}"}), Catch::Contains("class 3"));
+  // A literal template is one template, commas and all (train used to split it on them).
+  CHECK(resolve_templates("a photo of a {}, seen from afar") == std::vector<std::string>{"a photo of a {}, seen from afar"});
+  CHECK(resolve_templates("small") == builtin_templates("small"));
+  const std::string file = testing::write_text(testing::temp_dir() + "/templates.txt", "a {}.\r\nan {}, big\r\n\r\n");
+  CHECK(resolve_templates(file) == std::vector<std::string>{"a {}.", "an {}, big"});
+  const std::string classes = testing::write_text(testing::temp_dir() + "/classes.txt", "cat\n\ndog\n\n");
+  CHECK(read_class_names(classes) == std::vector<std::string>{"cat", "", "dog"});  // inner blank kept, reported
+}
+
+TEST_CASE("a sample's label is its class index or its class name", "[eval][zeroshot]") {
+  const std::vector<std::string> classes = {"cat", "dog"};
+  CHECK(sample_label(R"({"label": 1})", classes) == 1);
+  CHECK(sample_label(R"({"label": "cat"})", classes) == 0);
+  CHECK(sample_label(R"({"label": 2})", classes) == -1);
+  CHECK(sample_label(R"({"label": -1})", classes) == -1);
+  CHECK(sample_label(R"({"label": "cow"})", classes) == -1);
+  CHECK(sample_label(R"({"caption": "a cat"})", classes) == -1);
+  CHECK(sample_label("not json", classes) == -1);
+  CHECK(sample_label("", classes) == -1);
 }

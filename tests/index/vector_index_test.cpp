@@ -92,7 +92,6 @@ TEST_CASE("approximate indexes find most of the exact neighbours", "[index]") {
       VectorIndex index = VectorIndex::build(rows.data(), n, dim, {kind});
       const double recall = recall_at_k(truth, index.search(queries.data(), nq, k));
       CHECK(recall >= 0.9);
-      CHECK(recall <= 1.0);
       if (kind == IndexKind::kIvf) {
         CHECK(index.spec().nlist == 3000 / 39);  // 4 sqrt(3000) = 219 cells would hold too few rows
         // Probing every cell is exhaustive: exact up to rounding of near-ties at rank k.

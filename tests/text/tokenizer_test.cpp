@@ -28,7 +28,7 @@ TEST_CASE("decode(encode(x)) gives the cleaned text back", "[text][tokenizer]") 
   CHECK(tokenizer.decode(tokenizer.encode_bpe("a cat.")) == "a cat .");
 }
 
-TEST_CASE("a row is start, ids, end, zero padding; truncation keeps end-of-text last", "[text][tokenizer]") {
+TEST_CASE("a row is start, ids, end, zero padding, truncation keeps end-of-text last", "[text][tokenizer]") {
   CLIPFORGE_SHARED_PATH_OR_SKIP(vocab_path, "data/bpe_simple_vocab_16e6.txt.gz");
   const auto& tokenizer = openai_tokenizer(vocab_path);
   CHECK(tokenizer.encode("a photo of a cat", 10) ==

@@ -1,8 +1,8 @@
-#include "data/normalize.h"
+#include "data/pixel_normalize.h"
 
 namespace clipforge::data {
 
-void normalize_chw(const std::uint8_t* chw, std::int64_t plane_size, float* out) {
+void normalize_pixels_chw(const std::uint8_t* chw, std::int64_t plane_size, float* out) {
   for (int c = 0; c < 3; ++c) {
     // A table of the 256 possible values: the same float operations, done once.
     float table[256];

@@ -11,6 +11,6 @@ inline constexpr float kClipMean[3] = {0.48145466f, 0.4578275f, 0.40821073f};
 inline constexpr float kClipStd[3] = {0.26862954f, 0.26130258f, 0.27577711f};
 
 // `chw`: 3 planes of `plane_size` pixels each; `out` receives the same layout as float.
-void normalize_chw(const std::uint8_t* chw, std::int64_t plane_size, float* out);
+void normalize_pixels_chw(const std::uint8_t* chw, std::int64_t plane_size, float* out);
 
 }  // namespace clipforge::data
