@@ -5,7 +5,8 @@
 namespace clipforge {
 namespace {
 
-// Rank (0-based) of each row's own column among that row's scores, ties counted against it.
+// Rank (0-based) of each row's own column among that row's scores: only strictly higher scores
+// rank above it, so ties count in its favour.
 torch::Tensor rank_of_diagonal(const torch::Tensor& scores) {
   torch::Tensor own = scores.diagonal().unsqueeze(1);  // [n, 1]
   return (scores > own).sum(1);                        // [n]

@@ -187,16 +187,21 @@ TEST_CASE("eval zeroshot reports accuracy on an image folder and on labelled sha
   CHECK(metrics["confusion"].size() == 4);
   CHECK(metrics["per_class_top1"].contains("yellow"));
 
-  const std::string urls = testing::write_colour_shards(dir + "/shards", 8);
+  // Held-out noise: none of these images is one the model was trained on.
+  const std::string urls = testing::write_colour_shards(dir + "/shards", 8, testing::kHeldOutSeed);
   r = run_cli("eval zeroshot " + flags + "--data '" + urls + "'");
   REQUIRE(r.exit_code == 0);
   metrics = nlohmann::json::parse(r.out);
   CHECK(metrics["samples"] == 16);
-  CHECK(metrics["top1"].get<double>() > 0.6);
+  const double zeroshot_top1 = metrics["top1"].get<double>();
+  CHECK(zeroshot_top1 > 0.6);
 
   r = run_cli("eval retrieval --weights " + model.weights + " --vocab " + model.vocab + " --data '" + urls + "'");
   REQUIRE(r.exit_code == 0);
   metrics = nlohmann::json::parse(r.out);
   CHECK(metrics["pairs"] == 16);
-  CHECK(metrics["image_to_text_R@10"].get<double>() >= metrics["image_to_text_R@1"].get<double>());
+  // Each caption is the zero-shot prompt of its colour, and same-colour captions are identical
+  // (ties count for the image): an image finds its caption first exactly when zero-shot
+  // classification picks its colour. Two code paths, one expected figure.
+  CHECK(metrics["image_to_text_R@1"].get<double>() == Approx(zeroshot_top1).margin(1e-9));
 }

@@ -48,10 +48,32 @@ TEST_CASE("a layers list makes a ModifiedResNet with CLIP's head rule", "[model]
   CHECK(c.vision.heads() == 8);  // width * 32 / 64
 }
 
-TEST_CASE("config round-trips through JSON", "[model][config]") {
-  ModelConfig c = parse_model_config(vit_config(), "test.json");
-  ModelConfig back = parse_model_config(model_config_to_json(c), "round trip");
-  CHECK(model_config_to_json(back) == model_config_to_json(c));
+TEST_CASE("config round-trips through JSON, every field kept", "[model][config]") {
+  // Every field away from its default: a field the writer dropped would come back as the default.
+  const json written = json::parse(R"({"embed_dim": 48, "quick_gelu": true,
+    "vision_cfg": {"image_size": 96, "layers": 3, "width": 96, "patch_size": 16, "head_width": 32, "mlp_ratio": 3.5},
+    "text_cfg": {"context_length": 33, "vocab_size": 1000, "width": 80, "heads": 5, "layers": 4, "mlp_ratio": 2.5}})");
+  const ModelConfig back = parse_model_config(model_config_to_json(parse_model_config(written, "test.json")), "round trip");
+  CHECK(back.embed_dim == 48);
+  CHECK(back.quick_gelu);
+  CHECK(back.vision.image_size == 96);
+  CHECK(back.vision.layers == std::vector<int>{3});
+  CHECK(back.vision.width == 96);
+  CHECK(back.vision.patch_size == 16);
+  CHECK(back.vision.head_width == 32);
+  CHECK(back.vision.mlp_ratio == 3.5);
+  CHECK(back.text.context_length == 33);
+  CHECK(back.text.vocab_size == 1000);
+  CHECK(back.text.width == 80);
+  CHECK(back.text.heads == 5);
+  CHECK(back.text.layers == 4);
+  CHECK(back.text.mlp_ratio == 2.5);
+  // And a ModifiedResNet's four stages.
+  json resnet = written;
+  resnet["vision_cfg"] = {{"image_size", 64}, {"layers", {1, 2, 3, 4}}, {"width", 16}, {"head_width", 16}};
+  const ModelConfig rn = parse_model_config(model_config_to_json(parse_model_config(resnet, "rn.json")), "round trip");
+  CHECK(rn.vision.layers == std::vector<int>{1, 2, 3, 4});
+  CHECK(rn.vision.head_width == 16);
 }
 
 TEST_CASE("config errors name the file and the key", "[model][config]") {

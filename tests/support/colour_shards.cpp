@@ -26,9 +26,9 @@ cv::Mat noisy_colour_square(int label, std::mt19937& rng) {
 
 // Two shards of `per_shard` 16x16 PNGs, each a noisy solid colour, captioned "a photo of a
 // <colour> square", json {"label": colour index}.
-std::string write_colour_shards(const std::string& dir, int per_shard) {
+std::string write_colour_shards(const std::string& dir, int per_shard, unsigned seed) {
   fs::create_directories(dir);
-  std::mt19937 rng(5);
+  std::mt19937 rng(seed);
   for (int shard = 0; shard < 2; ++shard) {
     data::TarWriter writer(dir + "/0000" + std::to_string(shard) + ".tar");
     for (int i = 0; i < per_shard; ++i) {

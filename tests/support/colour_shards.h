@@ -15,7 +15,10 @@ const std::vector<std::string>& colour_names();
 cv::Mat noisy_colour_square(int label, std::mt19937& rng);
 
 // Two shards DIR/00000.tar and 00001.tar of `per_shard` samples; returns their brace pattern.
-std::string write_colour_shards(const std::string& dir, int per_shard);
+// The noise comes from `seed`: data that measures a trained model takes kHeldOutSeed, so no
+// evaluated image is one the model was trained on.
+inline constexpr unsigned kTrainingSeed = 5, kHeldOutSeed = 7;
+std::string write_colour_shards(const std::string& dir, int per_shard, unsigned seed = kTrainingSeed);
 
 // A tiny ViT CLIP config (16 px images, 600-id vocabulary) written to DIR/tiny.json.
 std::string write_tiny_model_config(const std::string& dir);

@@ -58,7 +58,7 @@ TEST_CASE("training on tiny shards lowers the loss and classifies colours zero-s
   c.name = "colours";
   c.epochs = 12;
   c.optimizer.lr = 1e-3;
-  c.val_data = urls;
+  c.val_data = testing::write_colour_shards(dir + "/val", 16, testing::kHeldOutSeed);  // disjoint from training
   c.zeroshot_classes = "red,green,blue,yellow";
   c.zeroshot_templates = "a photo of a {} square";
   const nlohmann::json summary = train(c);
