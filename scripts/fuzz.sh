@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh --list             the targets
 #   scripts/fuzz.sh TARGET SECONDS     build, then fuzz one target
-#   scripts/fuzz.sh --all SECONDS      every target in turn (CI runs this with 60)
+#   scripts/fuzz.sh --all SECONDS      every target in turn (CI runs this with 20)
 #
 # Builds in build-fuzz/. The growing corpus stays in build-fuzz/corpus/TARGET; the seeds are
 # tests/fuzz/seeds/TARGET (and the shipped models/*.json for model_config). A crash leaves its
