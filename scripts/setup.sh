@@ -20,6 +20,7 @@ PACKAGES=(
   libarchive-dev libjpeg-dev   # shard reading/writing; direct JPEG decoding in the data loader
   libfaiss-dev           # nearest-neighbour indexes (`clipforge index`, `search`)
   clang libclang-rt-14-dev     # libFuzzer targets (scripts/fuzz.sh)
+  iproute2               # `ip netns`: the two-node tests (scripts/netns_nodes.sh)
 )
 
 # The demo's data set, only when asked for (scripts/demo.sh passes --demo).
