@@ -37,7 +37,7 @@ DecodedImage decode_rgb(const std::string& bytes, const DecodeOptions& options) 
   if (bytes.empty()) return {};
   ImageSize size;
   if (is_jpeg(bytes)) {
-    DecodedImage jpeg = decode_jpeg_rgb(bytes, {options.reduction, options.fast, options.max_pixels});
+    DecodedImage jpeg = decode_jpeg_rgb(bytes, options);
     // libjpeg could not read the header: OpenCV's JPEG decoder (libjpeg too) cannot either.
     if (jpeg.status != DecodeStatus::kUndecodable || jpeg.size.pixels() == 0) return jpeg;
     size = jpeg.size;  // within the limit, but not convertible to RGB by libjpeg (CMYK, ...)

@@ -20,7 +20,7 @@ void on_message(j_common_ptr) {}  // warnings are not ours to print
 
 // Only trivially destructible locals live between setjmp and a possible longjmp; the output Mat
 // is allocated in the caller-visible `out` passed in.
-void decode_into(const std::string& bytes, const JpegOptions& options, DecodedImage& out) {
+void decode_into(const std::string& bytes, const DecodeOptions& options, DecodedImage& out) {
   jpeg_decompress_struct cinfo;
   ErrorManager errors;
   cinfo.err = jpeg_std_error(&errors.base);
@@ -63,7 +63,7 @@ void decode_into(const std::string& bytes, const JpegOptions& options, DecodedIm
 
 }  // namespace
 
-DecodedImage decode_jpeg_rgb(const std::string& bytes, const JpegOptions& options) {
+DecodedImage decode_jpeg_rgb(const std::string& bytes, const DecodeOptions& options) {
   DecodedImage out;
   if (!bytes.empty()) decode_into(bytes, options, out);
   return out;

@@ -4,26 +4,18 @@
 // matters because decoding is most of a training sample's cost.
 #pragma once
 
-#include <cstdint>
 #include <string>
 
 #include "data/decode.h"
 
 namespace clipforge::data {
 
-struct JpegOptions {
-  int reduction = 1;  // 1, 2, 4 or 8
-  // Integer fast IDCT without fancy chroma upsampling: a little less accurate, a little faster.
-  // Off by default, which decodes exactly as libjpeg's defaults (islow IDCT, fancy upsampling).
-  bool fast = false;
-  std::uint64_t max_pixels = 0;  // refuse frames over this many pixels (full size); 0 = no limit
-};
-
 // CV_8UC3 RGB (grayscale converted by libjpeg), with `size` the frame size from libjpeg's header
 // read. kTooManyPixels is decided from that header, before libjpeg or we allocate anything
 // image-sized; kUndecodable when libjpeg reports an error (`size` stays 0x0 if it came before the
 // header was read). Corrupt-data warnings (e.g. a truncated scan) still yield the image, as
 // other decoders do.
-DecodedImage decode_jpeg_rgb(const std::string& bytes, const JpegOptions& options);
+// `fast`: integer IDCT without fancy chroma upsampling, a little less accurate and faster.
+DecodedImage decode_jpeg_rgb(const std::string& bytes, const DecodeOptions& options);
 
 }  // namespace clipforge::data

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -129,11 +128,9 @@ MetricsLog read_metrics_log(const std::string& path) {
   if (!file_exists(path)) throw input_error(path + ": not found");
   MetricsLog log;
   LogReader reader(log);
-  std::istringstream in(read_file(path));
-  std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) reader.line(line, number);
-  }
+  const std::vector<std::string> lines = read_lines(path);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].find_first_not_of(" \t") != std::string::npos) reader.line(lines[i], i + 1);
   return log;
 }
 

@@ -1,5 +1,7 @@
 #include "support/run_files.h"
 
+#include <catch2/catch.hpp>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -26,6 +28,16 @@ std::vector<std::string> loss_lines(const std::string& run) {
 
 NamedTensors final_weights(const std::string& run) {
   return state_dict(*load_model({"", run + "/checkpoints/" + latest_stem(run + "/checkpoints") + ".safetensors"}).model);
+}
+
+void check_identical_runs(const std::string& run, const std::string& reference) {
+  const NamedTensors a = final_weights(run), b = final_weights(reference);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first);
+    CHECK(torch::equal(a[i].second, b[i].second));
+  }
+  CHECK(loss_lines(run) == loss_lines(reference));
 }
 
 }  // namespace clipforge::testing

@@ -17,4 +17,7 @@ std::vector<std::string> loss_lines(const std::string& run);
 // The weights of the run's latest checkpoint.
 NamedTensors final_weights(const std::string& run);
 
+// Catch2 checks that two runs ended with the same final weights, bit for bit, and the same loss log.
+void check_identical_runs(const std::string& run, const std::string& reference);
+
 }  // namespace clipforge::testing
