@@ -54,12 +54,13 @@ echo "setup: all packages present"
 # LibTorch 2.x: the torch wheel carries headers, libraries and share/cmake/Torch. The wheel's
 # libraries find the CUDA 13 runtime, cuBLAS, cuDNN and NCCL in the machine's toolkit
 # (/usr/local/cuda, on the loader's path); the three it lacks come as wheels (requirements file).
-requirements=scripts/requirements-torch2.txt
-if ! cmp -s "$requirements" .venv/installed-requirements.txt 2>/dev/null; then
-  echo "setup: installing LibTorch 2.x into .venv ($(grep -m1 '^torch==' "$requirements"))"
+# The same environment holds the oracle packages of tests/interop (the real OpenCLIP, ...).
+requirements=(scripts/requirements-torch2.txt scripts/requirements-oracle.txt)
+if ! cat "${requirements[@]}" | cmp -s - .venv/installed-requirements.txt; then
+  echo "setup: installing LibTorch 2.x ($(grep -m1 '^torch==' "${requirements[0]}")) and the interop oracles into .venv"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "$requirements"
-  cp "$requirements" .venv/installed-requirements.txt
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "${requirements[0]}" -r "${requirements[1]}"
+  cat "${requirements[@]}" > .venv/installed-requirements.txt
 fi
 
 # gloo's headers, which the wheel leaves out (its code is inside libtorch_cpu). 2.x's

@@ -92,7 +92,7 @@ double transform_rate(const std::vector<std::string>& images, int size) {
   const auto start = std::chrono::steady_clock::now();
   for (const std::string& bytes : images) {
     data::DecodeOptions options;
-    options.reduction = data::jpeg_reduction_for(bytes, size);
+    options.min_side = size;
     options.fast = true;
     data::train_transform(data::decode_rgb(bytes, options).rgb, size, 0.9, 1.0, rng, out.data());
   }

@@ -12,11 +12,13 @@ bool is_jpeg(const std::string& bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8;
 }
 
-DecodedImage decode_with_opencv(const std::string& bytes, const DecodeOptions& options, ImageSize size) {
+// `reduction` (1, 2, 4, 8) applies to JPEGs only, as OpenCV's reduced modes decode other formats
+// at full size and then shrink them.
+DecodedImage decode_with_opencv(const std::string& bytes, int reduction, ImageSize size) {
   int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
-  if (options.reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (options.reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
-  if (options.reduction == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduction == 2) flags = cv::IMREAD_REDUCED_COLOR_2 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduction == 4) flags = cv::IMREAD_REDUCED_COLOR_4 | cv::IMREAD_IGNORE_ORIENTATION;
+  if (reduction == 8) flags = cv::IMREAD_REDUCED_COLOR_8 | cv::IMREAD_IGNORE_ORIENTATION;
   const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   DecodedImage result{DecodeStatus::kUndecodable, cv::Mat(), size};
   cv::Mat bgr;
@@ -40,14 +42,16 @@ DecodedImage decode_rgb(const std::string& bytes, const DecodeOptions& options) 
     DecodedImage jpeg = decode_jpeg_rgb(bytes, options);
     // libjpeg could not read the header: OpenCV's JPEG decoder (libjpeg too) cannot either.
     if (jpeg.status != DecodeStatus::kUndecodable || jpeg.size.pixels() == 0) return jpeg;
-    size = jpeg.size;  // within the limit, but not convertible to RGB by libjpeg (CMYK, ...)
-  } else if (options.max_pixels > 0) {
+    // Within the limit, but not convertible to RGB by libjpeg (CMYK, ...).
+    return decode_with_opencv(bytes, dct_reduction(jpeg.size, options.min_side), jpeg.size);
+  }
+  if (options.max_pixels > 0) {
     const auto stated = header_size(bytes);
     if (!stated) return {DecodeStatus::kUnknownSize, cv::Mat(), ImageSize{}};
     if (stated->pixels() > options.max_pixels) return {DecodeStatus::kTooManyPixels, cv::Mat(), *stated};
     size = *stated;
   }
-  return decode_with_opencv(bytes, options, size);
+  return decode_with_opencv(bytes, 1, size);
 }
 
 std::string decode_failure(const DecodedImage& image, const DecodeOptions& options) {
@@ -64,13 +68,12 @@ std::string decode_failure(const DecodedImage& image, const DecodeOptions& optio
   return "";
 }
 
-int jpeg_reduction_for(const std::string& bytes, int min_side) {
-  const auto size = jpeg_size(bytes);
-  if (!size) return 1;
+int dct_reduction(ImageSize size, int min_side) {
+  if (min_side <= 0) return 1;
   for (int reduction : {8, 4, 2}) {
     // libjpeg rounds scaled dimensions up.
-    const int w = (size->width + reduction - 1) / reduction;
-    const int h = (size->height + reduction - 1) / reduction;
+    const int w = (size.width + reduction - 1) / reduction;
+    const int h = (size.height + reduction - 1) / reduction;
     if (w >= min_side && h >= min_side) return reduction;
   }
   return 1;

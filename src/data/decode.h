@@ -18,10 +18,11 @@
 namespace clipforge::data {
 
 struct DecodeOptions {
-  // 2, 4 or 8 asks libjpeg for a DCT-scaled decode and `fast` for its faster, slightly less exact
-  // IDCT (JPEG only; other formats decode at full size and are then reduced by OpenCV). The
-  // defaults decode exactly as libjpeg's defaults, i.e. as the reference pipeline.
-  int reduction = 1;
+  // > 0: a JPEG is decoded at the largest DCT scale (1/2, 1/4 or 1/8) that keeps both sides at
+  // least min_side, from the size its header states; other formats decode at full size. `fast`
+  // asks libjpeg for its faster, slightly less exact IDCT. The defaults decode exactly as
+  // libjpeg's defaults, i.e. as the reference pipeline.
+  int min_side = 0;
   bool fast = false;
   // Refuse images whose header states more than this many pixels (full size, before any
   // reduction, as PIL counts); 0 = no limit, as PIL's MAX_IMAGE_PIXELS = None.
@@ -47,8 +48,8 @@ DecodedImage decode_rgb(const std::string& bytes, const DecodeOptions& options =
 // 89478485 (--max-image-pixels)" and the like; "" for kOk.
 std::string decode_failure(const DecodedImage& image, const DecodeOptions& options);
 
-// The largest DCT reduction (1, 2, 4 or 8) that keeps both sides of the decoded JPEG at least
-// `min_side`; 1 for non-JPEG bytes.
-int jpeg_reduction_for(const std::string& bytes, int min_side);
+// The largest DCT reduction (1, 2, 4 or 8) that keeps both sides of a JPEG of `size` at least
+// `min_side` once decoded; 1 when min_side is 0.
+int dct_reduction(ImageSize size, int min_side);
 
 }  // namespace clipforge::data

@@ -45,7 +45,7 @@ void decode_into(const std::string& bytes, const DecodeOptions& options, Decoded
   }
   cinfo.out_color_space = JCS_RGB;
   cinfo.scale_num = 1;
-  cinfo.scale_denom = static_cast<unsigned>(options.reduction);
+  cinfo.scale_denom = static_cast<unsigned>(dct_reduction(out.size, options.min_side));
   if (options.fast) {
     cinfo.dct_method = JDCT_IFAST;
     cinfo.do_fancy_upsampling = FALSE;

@@ -1,8 +1,11 @@
 #include "data/loader.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/machine_info.h"
 #include "data/dataset_size.h"
+#include "data/reshard.h"
 #include "data/shard_list.h"
 #include "data/worker.h"
 
@@ -30,27 +33,36 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 nlohmann::json LoaderState::to_json() const {
   nlohmann::json positions = nlohmann::json::array();
-  for (const ReaderPosition& p : workers) positions.push_back({p.batches, p.samples, p.finished});
-  return {{"epoch", epoch}, {"batches", batches}, {"next_worker", next_worker}, {"workers", positions},
-          {"seed", seed}, {"rank", rank}, {"world_size", world_size}, {"batch_size", batch_size}};
+  for (const ReaderPosition& p : workers) {
+    nlohmann::json remaining = nlohmann::json::array();
+    for (const StreamSegment& s : p.remaining) remaining.push_back({s.reader, s.readers, s.start, s.skip, s.take});
+    positions.push_back({{"remaining", remaining}, {"finished", p.finished}});
+  }
+  return {{"epoch", epoch}, {"next_worker", next_worker}, {"workers", positions}, {"seed", seed},
+          {"rank", rank}, {"world_size", world_size}, {"batch_size", batch_size}};
 }
 
 LoaderState LoaderState::from_json(const nlohmann::json& json) {
-  LoaderState state;
-  const auto field = [&](const char* key) -> const nlohmann::json& {
-    if (!json.is_object() || !json.contains(key)) throw input_error(std::string("loader state: missing key '") + key + "'");
-    return json.at(key);
+  const auto field = [](const nlohmann::json& object, const char* key) -> const nlohmann::json& {
+    if (!object.is_object() || !object.contains(key)) throw input_error(std::string("loader state: missing key '") + key + "'");
+    return object.at(key);
   };
+  LoaderState state;
   try {
-    state.epoch = field("epoch").get<int>();
-    state.batches = field("batches").get<std::int64_t>();
-    state.next_worker = field("next_worker").get<int>();
-    state.seed = field("seed").get<std::uint64_t>();
-    state.rank = field("rank").get<int>();
-    state.world_size = field("world_size").get<int>();
-    state.batch_size = field("batch_size").get<int>();
-    for (const auto& p : field("workers")) {
-      state.workers.push_back({p.at(0).get<std::int64_t>(), p.at(1).get<std::int64_t>(), p.at(2).get<bool>()});
+    state.epoch = field(json, "epoch").get<int>();
+    state.next_worker = field(json, "next_worker").get<int>();
+    state.seed = field(json, "seed").get<std::uint64_t>();
+    state.rank = field(json, "rank").get<int>();
+    state.world_size = field(json, "world_size").get<int>();
+    state.batch_size = field(json, "batch_size").get<int>();
+    for (const auto& p : field(json, "workers")) {
+      ReaderPosition position;
+      position.finished = field(p, "finished").get<bool>();
+      for (const auto& s : field(p, "remaining")) {
+        position.remaining.push_back({s.at(0).get<int>(), s.at(1).get<int>(), s.at(2).get<std::int64_t>(),
+                                      s.at(3).get<std::int64_t>(), s.at(4).get<std::int64_t>()});
+      }
+      state.workers.push_back(std::move(position));
     }
   } catch (const nlohmann::json::exception& e) {
     throw input_error(std::string("loader state: ") + e.what());
@@ -115,26 +127,34 @@ void Loader::stop_workers() { running_.clear(); }
 
 void Loader::launch_workers() {
   stop_workers();
-  const std::int64_t limit = config_.drop_last || config_.resampled ? batches_per_epoch() / workers_ : -1;
   const std::size_t capacity = static_cast<std::size_t>(std::max<std::int64_t>(1, ceil_div(config_.prefetch_batches, workers_)));
   for (int w = 0; w < workers_; ++w) {
     if (state_.workers[w].finished) {
       running_.push_back(nullptr);
       continue;
     }
-    WorkerJob job{w, state_.epoch, limit, state_.workers[w], capacity};
+    WorkerJob job{state_.epoch, state_.workers[w], capacity};
     running_.push_back(std::make_unique<Worker>(config_, shards_, *stats_, job));
   }
 }
 
+LoaderState Loader::fresh_state(int epoch) const {
+  LoaderState state;
+  state.epoch = epoch;
+  state.seed = config_.seed;
+  state.rank = config_.rank;
+  state.world_size = config_.world_size;
+  state.batch_size = config_.batch_size;
+  const std::int64_t take = config_.drop_last || config_.resampled ? batches_per_epoch() / workers_ * config_.batch_size : -1;
+  for (int w = 0; w < workers_; ++w) {
+    StreamSegment own{config_.rank * workers_ + w, config_.world_size * workers_, 0, 0, take};
+    state.workers.push_back({{own}, false});
+  }
+  return state;
+}
+
 void Loader::start_epoch(int epoch) {
-  state_ = LoaderState();
-  state_.epoch = epoch;
-  state_.workers.assign(workers_, ReaderPosition());
-  state_.seed = config_.seed;
-  state_.rank = config_.rank;
-  state_.world_size = config_.world_size;
-  state_.batch_size = config_.batch_size;
+  state_ = fresh_state(epoch);
   launch_workers();
 }
 
@@ -150,7 +170,6 @@ std::optional<Batch> Loader::next() {
     }
     state_.workers[w] = item->after;
     state_.next_worker = (w + 1) % workers_;
-    ++state_.batches;
     return std::move(item->batch);
   }
   return std::nullopt;
@@ -171,6 +190,45 @@ void Loader::restore(const LoaderState& state) {
   state_ = state;
   if (state_.next_worker < 0 || state_.next_worker >= workers_) state_.next_worker = 0;
   launch_workers();
+}
+
+bool Loader::restore(const std::vector<LoaderState>& states) {
+  const bool same_layout =
+      static_cast<int>(states.size()) == config_.world_size &&
+      std::all_of(states.begin(), states.end(), [&](const LoaderState& s) {
+        return static_cast<int>(s.workers.size()) == workers_ && s.batch_size == config_.batch_size;
+      });
+  if (same_layout) {
+    restore(states.at(config_.rank));
+    return false;
+  }
+  if (states.front().seed != config_.seed) {
+    throw mismatch_error("loader state was saved with seed " + std::to_string(states.front().seed) +
+                         "; this loader has seed " + std::to_string(config_.seed));
+  }
+  const Reshard plan = reshard(states, config_.world_size * workers_, config_.batch_size);
+  state_ = fresh_state(states.front().epoch);
+  for (int w = 0; w < workers_; ++w) state_.workers[w].remaining = plan.readers[config_.rank * workers_ + w];
+  if (config_.on_warning) {
+    config_.on_warning("resuming epoch " + std::to_string(state_.epoch) + " of " + std::to_string(states.size()) +
+                       " ranks on " + std::to_string(config_.world_size) + " (" + std::to_string(workers_) +
+                       " workers, batch " + std::to_string(config_.batch_size) + "): " +
+                       std::to_string(plan.samples_left) + " samples left, " + std::to_string(plan.samples_dropped) +
+                       " dropped that fill no batch on every reader");
+  }
+  launch_workers();
+  return true;
+}
+
+std::int64_t Loader::batches_left() const {
+  std::int64_t batches = 0;
+  for (const ReaderPosition& position : state_.workers) {
+    if (position.finished) continue;
+    std::int64_t samples = 0;
+    for (const StreamSegment& segment : position.remaining) samples += std::max<std::int64_t>(segment.take, 0);
+    batches += samples / config_.batch_size;
+  }
+  return batches;
 }
 
 }  // namespace clipforge::data

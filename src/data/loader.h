@@ -66,19 +66,29 @@ struct Batch {
   std::vector<std::string> keys, captions, json;  // per sample; json = raw .json member ("" if none)
 };
 
-// Where one worker stands in its sample stream.
+// A stretch of one reader's sample stream: the stream that reader `reader` of `readers` reads in
+// the epoch (shard_order.h), from stream index `start` on, passing over its first `skip` usable
+// samples (decoded, not delivered) and delivering the next `take` usable ones (-1: to the
+// stream's end). Transform seeds follow the stream, so a sample is augmented alike whichever
+// reader delivers it.
+struct StreamSegment {
+  int reader = 0, readers = 1;
+  std::int64_t start = 0, skip = 0, take = -1;
+};
+
+// Where one worker stands: what it still has to read after the batches it has delivered. A fresh
+// epoch gives it one segment, its own stream; a resume on another layout (reshard.h) gives it
+// parts of the saved readers' streams.
 struct ReaderPosition {
-  std::int64_t batches = 0;  // batches it has delivered this epoch
-  std::int64_t samples = 0;  // samples of its stream consumed by those batches (including undecodable ones)
-  bool finished = false;     // it has ended this epoch
+  std::vector<StreamSegment> remaining;
+  bool finished = false;  // it has ended this epoch
 };
 
 struct LoaderState {
   int epoch = 0;
-  std::int64_t batches = 0;  // batches next() has returned this epoch
   int next_worker = 0;
   std::vector<ReaderPosition> workers;
-  // What the positions are valid for; restore() checks them.
+  // The layout the positions were written by; restore() checks it.
   std::uint64_t seed = 0;
   int rank = 0, world_size = 1, batch_size = 0;
 
@@ -104,6 +114,13 @@ class Loader {
   // Positions the loader so that next() yields exactly the batches an uninterrupted run would
   // have yielded after `state`. Consumed samples are read but not decoded.
   void restore(const LoaderState& state);
+  // Resumes the epoch from every rank's saved state (in rank order). On the layout that wrote
+  // them (world size, workers, batch size) this is restore(states[rank]); on another, the
+  // samples the saved readers had left are dealt to this layout's readers (reshard.h). True
+  // when it resharded.
+  bool restore(const std::vector<LoaderState>& states);
+  // Full batches this rank's workers have left in the epoch (fixed-length epochs).
+  std::int64_t batches_left() const;
 
   std::int64_t batches_per_epoch() const;
   std::int64_t num_samples() const { return num_samples_; }
@@ -115,6 +132,7 @@ class Loader {
  private:
   void stop_workers();
   void launch_workers();
+  LoaderState fresh_state(int epoch) const;  // every worker at the start of its own stream
 
   LoaderConfig config_;
   std::vector<ShardSpec> shards_;

@@ -9,8 +9,7 @@
 namespace clipforge::data {
 
 Worker::Worker(const LoaderConfig& config, const std::vector<ShardSpec>& shards, SkipStats& stats, WorkerJob job)
-    : config_(config), shards_(shards), stats_(stats), job_(job),
-      reader_(config.rank * config.workers + job.worker), thread_([this] { run(); }) {}
+    : config_(config), shards_(shards), stats_(stats), job_(std::move(job)), thread_([this] { run(); }) {}
 
 Worker::~Worker() {
   {
@@ -65,22 +64,28 @@ Batch Worker::empty_batch() const {
   return batch;
 }
 
-std::optional<Worker::Skip> Worker::add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index) {
+DecodeOptions Worker::decode_options(const RawSample& sample) const {
+  DecodeOptions options;
+  options.min_side = config_.train ? config_.image_size : 0;
+  options.fast = config_.train;
+  options.max_pixels = config_.limits.max_image_pixels;
+  return options;
+}
+
+std::optional<Worker::Skip> Worker::add_sample(Batch& batch, RawSample& sample, const StreamSegment& segment,
+                                               std::uint64_t stream_index) {
   const int size = config_.image_size;
-  DecodeOptions decode;
-  decode.reduction = config_.train ? jpeg_reduction_for(sample.image, size) : 1;
-  decode.fast = config_.train;
-  decode.max_pixels = config_.limits.max_image_pixels;
-  const DecodedImage image = decode_rgb(sample.image, decode);
+  const DecodeOptions options = decode_options(sample);
+  const DecodedImage image = decode_rgb(sample.image, options);
   if (image.status != DecodeStatus::kOk) {
     const SkipReason reason = image.status == DecodeStatus::kTooManyPixels ? SkipReason::kTooManyPixels : SkipReason::kUndecodableImage;
     // A plain undecodable image needs no detail; the other failures say which limit or format.
-    return Skip{reason, image.status == DecodeStatus::kUndecodable ? "" : decode_failure(image, decode)};
+    return Skip{reason, image.status == DecodeStatus::kUndecodable ? "" : decode_failure(image, options)};
   }
   const cv::Mat& rgb = image.rgb;
   std::uint8_t* out = batch.images.data() + static_cast<std::size_t>(batch.size) * 3 * size * size;
   if (config_.train) {
-    std::mt19937_64 rng(derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(reader_),
+    std::mt19937_64 rng(derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(segment.reader),
                                      stream_index, static_cast<std::uint64_t>(Stream::kTransform)}));
     train_transform(rgb, size, config_.scale_min, config_.scale_max, rng, out);
   } else {
@@ -97,45 +102,64 @@ std::optional<Worker::Skip> Worker::add_sample(Batch& batch, RawSample& sample, 
   return std::nullopt;
 }
 
-void Worker::produce() {
+bool Worker::read_segment(ReaderPosition& position, Batch& batch) {
+  const StreamSegment segment = position.remaining.front();
+  position.remaining.erase(position.remaining.begin());
   ShardOrderConfig order;
   order.shards = shards_.size();
-  order.readers = config_.world_size * config_.workers;
-  order.reader = reader_;
+  order.readers = segment.readers;
+  order.reader = segment.reader;
   order.seed = config_.seed;
   order.epoch = job_.epoch;
   order.shuffle = config_.shuffle_buffer > 0;
   order.cycle = config_.drop_last;
   order.resampled = config_.resampled;
   SampleStream stream(shards_, ShardOrder(order), config_.shuffle_buffer,
-                      derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(reader_),
+                      derive_seed({config_.seed, static_cast<std::uint64_t>(job_.epoch), static_cast<std::uint64_t>(segment.reader),
                                    static_cast<std::uint64_t>(Stream::kSampleShuffle)}),
                       stats_, config_.limits);
-  ReaderPosition position = job_.start;
-  std::int64_t stream_index = 0;
-  Batch batch = empty_batch();
   RawSample sample;
   std::string shard;
-  while (job_.batch_limit < 0 || position.batches < job_.batch_limit) {
+  std::int64_t skip = segment.skip, taken = 0;
+  for (std::int64_t index = 0; segment.take < 0 || taken < segment.take; ++index) {
     // A resuming worker may read far before its first push: notice a stop here too.
-    if (stopping_ || !stream.next(sample, shard)) break;
-    const std::int64_t index = stream_index++;
-    if (index < job_.start.samples) continue;  // consumed before the resume point
-    position.samples = index + 1;
-    if (const auto skip = add_sample(batch, sample, static_cast<std::uint64_t>(index))) {
-      stats_.skipped(skip->reason, shard, sample.key, skip->detail);
+    if (stopping_) return false;
+    if (!stream.next(sample, shard)) break;
+    if (index < segment.start) continue;  // consumed before the resume point
+    if (skip > 0) {                       // another reader's part of this stream
+      if (decode_rgb(sample.image, decode_options(sample)).status == DecodeStatus::kOk) --skip;
+      continue;
+    }
+    if (const auto why = add_sample(batch, sample, segment, static_cast<std::uint64_t>(index))) {
+      stats_.skipped(why->reason, shard, sample.key, why->detail);
       continue;
     }
     stats_.sample_ok(shard);
+    ++taken;
     if (batch.size == config_.batch_size) {
-      ++position.batches;
-      if (!push({std::move(batch), position})) return;
+      ReaderPosition after = position;
+      if (segment.take < 0 || taken < segment.take) {
+        StreamSegment rest = segment;
+        rest.start = index + 1;
+        rest.skip = 0;
+        rest.take = segment.take < 0 ? -1 : segment.take - taken;
+        after.remaining.insert(after.remaining.begin(), rest);
+      }
+      if (!push({std::move(batch), std::move(after)})) return false;
       batch = empty_batch();
     }
   }
+  return true;
+}
+
+void Worker::produce() {
+  ReaderPosition position = job_.start;
+  Batch batch = empty_batch();
+  while (!position.remaining.empty()) {
+    if (!read_segment(position, batch)) return;
+  }
   if (batch.size > 0 && !config_.drop_last) {
     batch.images.resize(static_cast<std::size_t>(batch.size) * 3 * config_.image_size * config_.image_size);
-    ++position.batches;
     push({std::move(batch), position});
   }
 }

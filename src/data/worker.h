@@ -1,6 +1,6 @@
 // One loader worker: a thread that reads its reader's sample stream, decodes and transforms
 // images, tokenises captions and queues whole batches (bounded). Its output depends only on
-// its reader index, the epoch and the configuration, never on timing.
+// the segments it reads, the epoch and the configuration, never on timing.
 #pragma once
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "data/decode.h"
 #include "data/loader.h"
 #include "data/sample_reader.h"
 #include "data/shard_list.h"
@@ -24,10 +25,8 @@ struct WorkerBatch {
 };
 
 struct WorkerJob {
-  int worker = 0;
   int epoch = 0;
-  std::int64_t batch_limit = -1;  // batches to deliver; -1 = until the stream ends
-  ReaderPosition start;           // resume point: the first start.samples stream samples are skipped undecoded
+  ReaderPosition start;  // the segments to read; samples before a segment's start are read undecoded
   std::size_t queue_capacity = 1;
 };
 
@@ -45,13 +44,17 @@ class Worker {
  private:
   void run();
   void produce();
+  // Reads `position.remaining.front()` into `batch`, pushing each batch it fills; false when
+  // the worker is being stopped.
+  bool read_segment(ReaderPosition& position, Batch& batch);
   struct Skip {
     SkipReason reason;
     std::string detail;
   };
-  // Decodes and transforms one sample into slot batch.size; why not, when its image is
-  // undecodable or over the pixel limit.
-  std::optional<Skip> add_sample(Batch& batch, RawSample& sample, std::uint64_t stream_index);
+  DecodeOptions decode_options(const RawSample& sample) const;  // as the batch decode uses them
+  // Decodes and transforms one sample of `segment`'s stream into slot batch.size; why not, when
+  // its image is undecodable or over the pixel limit.
+  std::optional<Skip> add_sample(Batch& batch, RawSample& sample, const StreamSegment& segment, std::uint64_t stream_index);
   Batch empty_batch() const;
   // False when the worker is being stopped.
   bool push(WorkerBatch item);
@@ -60,7 +63,6 @@ class Worker {
   const std::vector<ShardSpec>& shards_;
   SkipStats& stats_;
   WorkerJob job_;
-  int reader_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

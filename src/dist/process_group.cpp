@@ -207,14 +207,16 @@ torch::Tensor DistGroup::sum_gathered_gradient(const torch::Tensor& grad, int64_
 
 torch::Tensor DistGroup::all_gather_with_grad(const torch::Tensor& local) { return GatherWithGrad::apply(local, this); }
 
-double DistGroup::all_reduce_sum(double value) {
-  std::vector<torch::Tensor> t = {torch::full({1}, value, torch::TensorOptions(torch::kDouble).device(device_))};
+std::vector<double> DistGroup::all_reduce_sum(const std::vector<double>& values) {
+  std::vector<torch::Tensor> t = {
+      torch::tensor(values, torch::TensorOptions(torch::kDouble)).to(device_)};
   try {
     group_->allreduce(t)->wait();
   } catch (const std::exception& e) {
     fail("all-reduce", e);
   }
-  return t[0].item<double>();
+  const torch::Tensor sums = t[0].cpu();
+  return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
 }
 
 std::vector<std::string> DistGroup::gather_to_rank0(const std::string& key, const std::string& value) {

@@ -56,8 +56,9 @@ class DistGroup {
   // trainer reports it apart from compute.
   double feature_exchange_seconds() const { return feature_exchange_s_; }
 
-  // Sum of `value` over ranks, reduced on the group's device (NCCL takes only CUDA tensors).
-  double all_reduce_sum(double value);
+  // Element-wise sums of `values` over ranks, reduced on the group's device (NCCL takes only
+  // CUDA tensors).
+  std::vector<double> all_reduce_sum(const std::vector<double>& values);
 
   // Every rank's `value` in rank order at rank 0 (the others get an empty vector): small records
   // such as loader positions, through the rendezvous store. Every rank calls it with the same

@@ -127,7 +127,15 @@ VisionConfig parse_vision(const json& j, const std::string& source) {
       r.fail("patch_size", std::to_string(v.patch_size) + " does not divide image_size " + std::to_string(v.image_size));
   }
   if (v.is_resnet() && v.image_size % 32 != 0) r.fail("image_size", "a ModifiedResNet needs a multiple of 32");
-  if ((v.is_resnet() ? v.width * 32 : v.width) % v.head_width != 0) r.fail("head_width", "does not divide the width");
+  // As OpenCLIP and OpenAI's build_model: heads = attention width // head_width, rounded down (a
+  // width that head_width does not divide gets fewer, wider heads); attention then needs the
+  // heads to divide the width, as torch's MultiheadAttention does.
+  const int attention_width = v.is_resnet() ? v.width * 32 : v.width;
+  if (v.head_width <= 0 || v.heads() < 1)
+    r.fail("head_width", std::to_string(v.head_width) + " leaves no attention head for width " + std::to_string(attention_width));
+  if (attention_width % v.heads() != 0)
+    r.fail("head_width", std::to_string(v.head_width) + " gives " + std::to_string(v.heads()) +
+                             " heads, which do not divide the attention width " + std::to_string(attention_width));
   r.finish(kUnsupportedVision);
   return v;
 }

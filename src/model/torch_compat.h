@@ -36,6 +36,18 @@ using CollectiveGroup = c10d::Backend;
 using CollectiveGroup = c10d::ProcessGroup;
 #endif
 
+// 1.13's unpickler lacks opcode 's' (SETITEM), which torch 2.x's pickler writes for one-entry
+// dicts (in optimizer state, for one): what to add to the error, "" where the reader has it.
+inline std::string unpickle_failure_hint([[maybe_unused]] const std::string& reason) {
+#if CLIPFORGE_TORCH_AT_LEAST(2, 0)
+  return "";
+#else
+  return reason.find("Unknown opcode") == std::string::npos
+             ? ""
+             : "; LibTorch 1.13 cannot unpickle this file from a newer torch: use clipforge built on LibTorch 2.x";
+#endif
+}
+
 // 2.4 replaced the per-device autocast calls (is_cpu_enabled, set_autocast_gpu_dtype, ...) by
 // calls taking the device type, and deprecates the old ones with a warning on every call.
 inline bool autocast_enabled(c10::DeviceType device) {

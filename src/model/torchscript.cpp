@@ -5,6 +5,7 @@
 #include <torch/script.h>
 
 #include "core/error.h"
+#include "model/torch_compat.h"
 
 namespace clipforge {
 namespace {
@@ -59,8 +60,9 @@ ArchiveWeights read_pytorch_archive(const std::string& path) {
     out.tensors = from_pickled_dict(path, value);
     return out;
   } catch (const c10::Error& e) {
+    const std::string reason = first_line(e.what_without_backtrace());
     throw input_error(path + ": neither a TorchScript archive (" + jit_error + ") nor a torch.save checkpoint (" +
-                      first_line(e.what_without_backtrace()) + ")");
+                      reason + ")" + unpickle_failure_hint(reason));
   }
 }
 

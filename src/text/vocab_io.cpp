@@ -38,13 +38,19 @@ std::optional<std::size_t> declared_vocab_size(std::string_view header, const st
   return value;
 }
 
+struct ParsedMerges {
+  std::vector<Merge> merges;
+  bool declared = false;  // the header gave vocab_size
+  bool capped = false;    // parsing stopped at the limit, before the end of the text
+};
+
 // Reads merge lines after the header. A header that declares vocab_size=N fixes the count
 // (fewer lines means a truncated file); otherwise `default_limit` caps it, if given.
-std::vector<Merge> parse_merges(std::string_view text, const std::string& path,
-                                std::optional<std::size_t> default_limit) {
-  std::vector<Merge> merges;
+ParsedMerges parse_merges(std::string_view text, const std::string& path, std::optional<std::size_t> default_limit) {
+  ParsedMerges parsed;
+  std::vector<Merge>& merges = parsed.merges;
   std::optional<std::size_t> limit = default_limit;
-  bool declared = false;
+  bool& declared = parsed.declared;
   std::size_t line_number = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -61,7 +67,10 @@ std::vector<Merge> parse_merges(std::string_view text, const std::string& path,
       }
       continue;
     }
-    if (limit && merges.size() == *limit) break;
+    if (limit && merges.size() == *limit) {
+      parsed.capped = true;
+      break;
+    }
     if (line.empty() && pos >= text.size()) break;  // the newline ending the last line
     const std::size_t space = line.find(' ');
     if (space == 0 || space == std::string_view::npos || space + 1 == line.size() ||
@@ -79,7 +88,7 @@ std::vector<Merge> parse_merges(std::string_view text, const std::string& path,
                       std::to_string(merges.size()) + " merges but its header declares " + std::to_string(*limit) +
                       " (truncated file?)");
   }
-  return merges;
+  return parsed;
 }
 
 std::string read_text(const std::string& path) {
@@ -93,7 +102,12 @@ std::string read_text(const std::string& path) {
 Vocabulary load_merges_file(const std::string& path) {
   const std::string text = read_text(path);
   if (text.empty()) throw input_error(path + ":1: empty merges file");
-  return Vocabulary::from_merges(parse_merges(text, path, kReleasedVocabSize - kNonMergeIds), path);
+  const ParsedMerges parsed = parse_merges(text, path, kReleasedVocabSize - kNonMergeIds);
+  // OpenAI's and OpenCLIP's SimpleTokenizer split the text at '\n' and keep the empty string after
+  // a final newline as one more merge when the file holds fewer than the cap: a token "" that
+  // takes an id before the specials. A vocab_size header (clipforge's files) states the ids instead.
+  const bool empty_entry = !parsed.declared && !parsed.capped && text.back() == '\n';
+  return Vocabulary::from_merges(parsed.merges, path, empty_entry);
 }
 
 Vocabulary load_hf_vocabulary(const std::string& vocab_json_path, const std::string& merges_path) {
@@ -116,8 +130,8 @@ Vocabulary load_hf_vocabulary(const std::string& vocab_json_path, const std::str
     seen[id] = true;
     tokens[id] = token;
   }
-  const std::vector<Merge> merges = parse_merges(read_text(merges_path), merges_path, std::nullopt);
-  return Vocabulary::from_tokens(std::move(tokens), merges, vocab_json_path, merges_path);
+  const ParsedMerges parsed = parse_merges(read_text(merges_path), merges_path, std::nullopt);
+  return Vocabulary::from_tokens(std::move(tokens), parsed.merges, vocab_json_path, merges_path);
 }
 
 Vocabulary load_vocabulary(const std::string& path) {
@@ -133,8 +147,10 @@ Vocabulary load_vocabulary(const std::string& path) {
 
 void write_merges_file(const std::string& path, const std::vector<Merge>& merges) {
   std::string text = "#version: 0.2 " + std::string(kVocabSizeKey) +
-                     std::to_string(merges.size() + kNonMergeIds) + " (clipforge)\n";
-  for (const Merge& merge : merges) text += merge.left + " " + merge.right + "\n";
+                     std::to_string(merges.size() + kNonMergeIds) + " (clipforge)";
+  // No newline after the last merge: the reference readers would take the empty string after it
+  // for one more token (see load_merges_file) and number the specials one higher.
+  for (const Merge& merge : merges) text += "\n" + merge.left + " " + merge.right;
   write_file_atomic(path, gzip(text));
 }
 

@@ -19,12 +19,13 @@ std::unordered_map<std::string, std::int32_t> index_tokens(const std::vector<std
 
 }  // namespace
 
-Vocabulary Vocabulary::from_merges(const std::vector<Merge>& merges, const std::string& source) {
+Vocabulary Vocabulary::from_merges(const std::vector<Merge>& merges, const std::string& source, bool empty_entry) {
   Vocabulary vocab;
-  vocab.tokens_.reserve(512 + merges.size() + 2);
+  vocab.tokens_.reserve(512 + merges.size() + 3);
   for (unsigned char byte : bytes_in_vocab_order()) vocab.tokens_.push_back(byte_symbol(byte));
   for (unsigned char byte : bytes_in_vocab_order()) vocab.tokens_.push_back(byte_symbol(byte) + std::string(kEndOfWord));
   for (const Merge& merge : merges) vocab.tokens_.push_back(merge.left + merge.right);
+  if (empty_entry) vocab.tokens_.emplace_back();
   vocab.tokens_.emplace_back(kStartOfText);
   vocab.tokens_.emplace_back(kEndOfText);
   vocab.resolve(index_tokens(vocab.tokens_), merges, source, source);

@@ -29,9 +29,10 @@ struct MergeRule {
 class Vocabulary {
  public:
   // OpenAI's layout: ids 0..255 are the byte symbols, 256..511 the same with "</w>", then one
-  // token per merge, then <|startoftext|> and <|endoftext|> (the two highest ids). Throws
-  // input_error "<source>:<line>: ..." for a merge whose symbols no earlier rule defines.
-  static Vocabulary from_merges(const std::vector<Merge>& merges, const std::string& source);
+  // token per merge, then (with `empty_entry`) the token "" that no rule produces, then
+  // <|startoftext|> and <|endoftext|> (the two highest ids). Throws input_error
+  // "<source>:<line>: ..." for a merge whose symbols no earlier rule defines.
+  static Vocabulary from_merges(const std::vector<Merge>& merges, const std::string& source, bool empty_entry = false);
 
   // Hugging Face's layout: `tokens[id]` from vocab.json, merges from merges.txt. Every byte
   // symbol, both specials and every merge's symbols and result must be tokens.

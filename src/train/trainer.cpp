@@ -24,6 +24,7 @@
 #include "train/evaluate.h"
 #include "train/loss_scaler.h"
 #include "train/run_log.h"
+#include "train/stop_signal.h"
 #include "train/vocab_bootstrap.h"
 
 namespace clipforge {
@@ -110,17 +111,6 @@ class Trainer {
 
   bool main_rank() const { return env_.rank == 0; }
 
-  // This rank's entry of a checkpoint's loader states: one per rank, in rank order (checkpoints
-  // of earlier versions hold rank 0's alone, an object).
-  nlohmann::json rank_loader_state(const nlohmann::json& saved, const std::string& stem) const {
-    if (saved.is_object()) return saved;
-    if (static_cast<int>(saved.size()) != env_.world_size)
-      throw mismatch_error(store_->directory() + "/" + stem + " was written by " + std::to_string(saved.size()) +
-                           " ranks and this job has " + std::to_string(env_.world_size) +
-                           ": resume mid-epoch on the same number of ranks");
-    return saved.at(env_.rank);
-  }
-
   TrainConfig c_;
   DistEnvironment env_;
   c10::Device device_;
@@ -141,6 +131,8 @@ class Trainer {
   int64_t step_ = 0;
   int64_t start_epoch_ = 0;
   bool resumed_mid_epoch_ = false;
+  bool stop_requested_ = false;  // SIGUSR1 reached a rank: checkpoint and stop after this step
+  int64_t schedule_offset_ = 0;  // schedule step - step_; not 0 after a resume on another layout
   int64_t last_saved_step_ = -1;
   int64_t saves_ = 0;  // checkpoints written by this process: every rank counts the same
   int bad_steps_in_a_row_ = 0;
@@ -294,12 +286,24 @@ void Trainer::resume_from(const std::string& latest) {
   scaler_->restore(state.extra.value("scaler", nlohmann::json()));
   nonfinite_steps_ = state.extra.value("nonfinite_steps", int64_t{0});
   train_seconds_ = state.extra.value("train_s", 0.0);
-  // Every rank's position is in the same epoch: the first tells whether this is mid-epoch.
-  const nlohmann::json& any_rank = state.loader.is_array() ? state.loader.at(0) : state.loader;
-  if (data::LoaderState::from_json(any_rank).epoch == start_epoch_) {
-    train_loader_->restore(data::LoaderState::from_json(rank_loader_state(state.loader, latest)));
+  // One position per rank (checkpoints of earlier versions: rank 0's alone, an object), all in
+  // the same epoch: the first tells whether this is mid-epoch.
+  const nlohmann::json ranks = state.loader.is_array() ? state.loader : nlohmann::json::array({state.loader});
+  if (!ranks.empty() && ranks.at(0).is_object() && ranks.at(0).value("epoch", -1) == start_epoch_) {
+    std::vector<data::LoaderState> positions;
+    try {
+      for (const nlohmann::json& rank : ranks) positions.push_back(data::LoaderState::from_json(rank));
+    } catch (const Error& e) {
+      throw input_error(store_->directory() + "/" + latest + ": " + e.what());
+    }
+    train_loader_->restore(positions);
     resumed_mid_epoch_ = true;
   }
+  // The schedule's position follows the data, not the step count: on another layout (world size,
+  // batch size) an epoch has another number of steps, and the rest of this one ends where the
+  // schedule of this layout ends the epoch.
+  const int64_t steps_left = resumed_mid_epoch_ ? train_loader_->batches_left() / c_.accum_freq : steps_per_epoch_;
+  schedule_offset_ = (start_epoch_ + 1) * steps_per_epoch_ - steps_left - step_;
 }
 
 bool Trainer::train_one_step(int64_t epoch) {
@@ -315,7 +319,7 @@ bool Trainer::train_one_step(int64_t epoch) {
     samples += batch->size;
   }
   auto compute_start = Clock::now();
-  const double lr = learning_rate_at(schedule_, step_);
+  const double lr = learning_rate_at(schedule_, std::max<int64_t>(0, step_ + schedule_offset_));
   set_learning_rate(*optimizer_.optimizer, lr);
   optimizer_.optimizer->zero_grad();
   const double gather_s_before = group_ ? group_->feature_exchange_seconds() : 0.0;
@@ -326,8 +330,13 @@ bool Trainer::train_one_step(int64_t epoch) {
     interval_comm_wait_s_ += sync_->last_wait_seconds();
     interval_gather_s_ += group_->feature_exchange_seconds() - gather_s_before;
     // The mean of the ranks' losses is the global batch's loss; a non-finite one anywhere makes
-    // it non-finite everywhere, so every rank takes the same branch below.
-    loss = group_->all_reduce_sum(loss) / env_.world_size;
+    // it non-finite everywhere, so every rank takes the same branch below. A stop signal that
+    // reached any rank rides along, so all stop after the same step.
+    const std::vector<double> sums = group_->all_reduce_sum({loss, stop_signal_received() ? 1.0 : 0.0});
+    loss = sums[0] / env_.world_size;
+    stop_requested_ = sums[1] > 0;
+  } else {
+    stop_requested_ = stop_signal_received();
   }
   if (!std::isfinite(loss)) {
     ++nonfinite_steps_;
@@ -369,7 +378,8 @@ void Trainer::log_step(double loss, double lr, int64_t epoch) {
   const double seconds = std::chrono::duration<double>(Clock::now() - interval_start_).count();
   const double rate = interval_samples_ / std::max(seconds, 1e-9);
   const double scale = model_->logit_scale.item<double>();
-  const int64_t total = c_.max_steps > 0 ? std::min(c_.max_steps, schedule_.total_steps) : schedule_.total_steps;
+  const int64_t run_steps = schedule_.total_steps - schedule_offset_;
+  const int64_t total = c_.max_steps > 0 ? std::min(c_.max_steps, run_steps) : run_steps;
   const double eta = (total - step_) * (interval_samples_ / std::max<int64_t>(1, c_.log_every)) / std::max(rate, 1e-9);
   log_->metrics({{"step", step_}, {"epoch", epoch}, {"loss", loss}, {"lr", lr}, {"logit_scale", scale},
                  {"comm_wait_s", interval_comm_wait_s_}, {"gather_s", interval_gather_s_},
@@ -432,12 +442,13 @@ void Trainer::evaluate_on_this_rank(int64_t epoch) {
 }
 
 nlohmann::json Trainer::run() {
+  watch_stop_signal();
   setup();
   bool stopped_early = false;
   for (int64_t epoch = start_epoch_; epoch < c_.epochs && !stopped_early; ++epoch) {
     if (!(resumed_mid_epoch_ && epoch == start_epoch_)) train_loader_->start_epoch(static_cast<int>(epoch));
     while (true) {
-      if (c_.max_steps > 0 && step_ >= c_.max_steps) {
+      if ((c_.max_steps > 0 && step_ >= c_.max_steps) || stop_requested_) {
         stopped_early = true;
         break;
       }
@@ -453,9 +464,13 @@ nlohmann::json Trainer::run() {
     save(position.epoch);
   }
   const auto latest = store_->latest();
+  if (stop_requested_) {
+    log_->message("clipforge: SIGUSR1: stopped after step " + std::to_string(step_) + " with checkpoint " +
+                  (latest ? *latest : std::string("none")) + "; run again with --resume latest to continue");
+  }
   return {{"run", run_dir_}, {"steps", step_}, {"final_loss", last_loss_}, {"eval", last_eval_},
           {"weights", latest ? store_->weights_path(*latest) : ""}, {"nonfinite_steps", nonfinite_steps_},
-          {"skipped", train_loader_->skipped()}};
+          {"skipped", train_loader_->skipped()}, {"stopped_by_signal", stop_requested_}};
 }
 
 }  // namespace

@@ -98,6 +98,17 @@ std::string write_dataset(const std::string& dir, int shards, int per_shard, dat
   return dir + "/{00000.." + last + "}" + ext;
 }
 
+void write_shard_with_undecodable_image(const std::string& path) {
+  data::TarWriter writer(path);
+  writer.add("bad.jpg", "not a jpeg");
+  writer.add("bad.txt", "caption");
+  for (int i = 0; i < 3; ++i) {
+    writer.add("b" + std::to_string(i) + ".jpg", jpeg_bytes(30, 20, 900 + i));
+    writer.add("b" + std::to_string(i) + ".txt", "c");
+  }
+  writer.commit();
+}
+
 std::string fresh_dir(const std::string& name) {
   const std::string dir = temp_dir() + "/" + name;
   std::filesystem::remove_all(dir);

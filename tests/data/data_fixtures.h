@@ -26,6 +26,9 @@ std::string webp_vp8x_bytes(int width, int height);
 std::string write_dataset(const std::string& dir, int shards, int per_shard,
                           data::Compression compression = data::Compression::kNone);
 
+// Writes the shard `path`: one sample whose image is not a JPEG, then 3 good ones (keys b0..b2).
+void write_shard_with_undecodable_image(const std::string& path);
+
 // A fresh folder under the test temp dir.
 std::string fresh_dir(const std::string& name);
 

@@ -82,7 +82,7 @@ TEST_CASE("the pixel limit is inclusive and applies to the full size, also for r
     CHECK(data::decode_rgb(*bytes, limit(0)).rgb.size() == cv::Size(64, 48));
   }
   data::DecodeOptions reduced = limit(3071);
-  reduced.reduction = 4;  // 16 x 12 decoded, but PIL counts the header's 64 x 48 too
+  reduced.min_side = 12;  // 16 x 12 decoded, but PIL counts the header's 64 x 48 too
   CHECK(data::decode_rgb(jpeg, reduced).status == data::DecodeStatus::kTooManyPixels);
 }
 

@@ -130,16 +130,7 @@ TEST_CASE("resampled mode draws shards with replacement, reproducibly", "[data][
 TEST_CASE("restoring a saved state yields exactly the batches of an uninterrupted run", "[data][loader][resume]") {
   const std::string dir = testing::fresh_dir("resume");
   const std::string urls = testing::write_dataset(dir, 5, 7);
-  {  // one undecodable image: stream positions must count it
-    data::TarWriter writer(dir + "/bad.tar");
-    writer.add("bad.jpg", "not a jpeg");
-    writer.add("bad.txt", "caption");
-    for (int i = 0; i < 3; ++i) {
-      writer.add("b" + std::to_string(i) + ".jpg", testing::jpeg_bytes(30, 20, 900 + i));
-      writer.add("b" + std::to_string(i) + ".txt", "c");
-    }
-    writer.commit();
-  }
+  testing::write_shard_with_undecodable_image(dir + "/bad.tar");  // stream positions must count it
   data::LoaderConfig config = test_config(urls + "::" + dir + "/bad.tar");
   config.workers = 3;
   config.batch_size = 2;

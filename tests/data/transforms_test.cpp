@@ -17,15 +17,16 @@ TEST_CASE("JPEG size comes from the frame header, the reduction keeps the target
   REQUIRE(size);
   CHECK(size->width == 640);
   CHECK(size->height == 480);
-  CHECK(data::jpeg_reduction_for(jpeg, 224) == 2);
-  CHECK(data::jpeg_reduction_for(jpeg, 60) == 8);
-  CHECK(data::jpeg_reduction_for(jpeg, 481) == 1);
-  CHECK(data::jpeg_reduction_for(testing::jpeg_bytes(1024, 768, 1), 224) == 2);
-  CHECK(data::jpeg_reduction_for("not a jpeg", 10) == 1);
+  CHECK(data::dct_reduction(*size, 224) == 2);
+  CHECK(data::dct_reduction(*size, 60) == 8);
+  CHECK(data::dct_reduction(*size, 481) == 1);
+  CHECK(data::dct_reduction(*size, 0) == 1);
+  CHECK(data::dct_reduction({1024, 768}, 224) == 2);
+  CHECK(data::dct_reduction({1001, 999}, 125) == 8);  // libjpeg rounds up: 126 x 125
   data::DecodeOptions half;
-  half.reduction = 2;
-  const cv::Mat reduced = data::decode_rgb(jpeg, half).rgb;
-  CHECK(reduced.size() == cv::Size(320, 240));
+  half.min_side = 240;
+  CHECK(data::decode_rgb(jpeg, half).rgb.size() == cv::Size(320, 240));
+  CHECK(data::decode_rgb(testing::jpeg_bytes(1001, 999, 2), {125, false}).rgb.size() == cv::Size(126, 125));
 }
 
 TEST_CASE("decoding gives RGB: grayscale is replicated and alpha dropped", "[data][decode]") {

@@ -126,12 +126,6 @@ void check_killed_job_resumes(int ranks) {
   REQUIRE(stem >= "step_00000004");
   REQUIRE(std::stoll(stem.substr(5)) < steps_per_epoch);
 
-  // Mid-epoch positions belong to this many ranks: one process cannot take them over.
-  const auto alone = testing::run_cli(args("killed"));
-  CHECK(alone.exit_code == 4);
-  CHECK_THAT(alone.err, Catch::Contains(stem) && Catch::Contains("written by " + std::to_string(ranks) + " ranks") &&
-                            Catch::Contains("this job has 1"));
-
   wait_all(start_ranks(ranks, args("killed")));
   testing::check_identical_runs(s.dir + "/runs/killed", s.dir + "/runs/straight");
 }
@@ -141,6 +135,59 @@ void check_killed_job_resumes(int ranks) {
 TEST_CASE("2 ranks killed mid-epoch resume exactly", "[dist][resume]") { check_killed_job_resumes(2); }
 
 TEST_CASE("3 ranks on 2 shards killed mid-epoch resume exactly", "[dist][resume]") { check_killed_job_resumes(3); }
+
+// The learning rate of each step of a run, in step order.
+std::vector<double> learning_rates(const std::string& run) {
+  std::vector<double> out;
+  std::istringstream in(read_file(run + "/metrics.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("lr")) out.push_back(j["lr"].get<double>());
+  }
+  return out;
+}
+
+TEST_CASE("a job stopped mid-epoch on 2 ranks finishes the epoch on 3, on the 3-rank schedule", "[dist][resize]") {
+  Setup s = make_setup("resize", 30);  // 60 samples: 15 steps an epoch on 2 ranks of batch 2, 10 on 3
+  auto args = [&](const std::string& name) {
+    return train_args(s, name, 2, 1, 1) + " --epochs 2 --log-every-n-steps 1 --resume latest";
+  };
+  wait_all(start_ranks(3, args("three")));
+  wait_all(start_ranks(2, args("resized") + " --max-steps 3"));
+  auto job = start_ranks(3, args("resized"));
+  wait_all(job);
+  // Each of the 2 readers had 30 - 3 x 2 = 24 samples left: 48 = 3 readers x 8 batches of 2.
+  CHECK_THAT(job[0].err(), Catch::Contains("resuming epoch 0 of 2 ranks on 3") &&
+                               Catch::Contains("48 samples left, 0 dropped"));
+  const std::vector<double> resized = learning_rates(s.dir + "/runs/resized"), three = learning_rates(s.dir + "/runs/three");
+  REQUIRE(three.size() == 20);
+  REQUIRE(resized.size() == 3 + 8 + 10);
+  // The rest of epoch 0 ends where the 3-rank schedule ends it: from the first resumed step on,
+  // the rates are the 3-rank run's, one step behind (its epoch 0 holds 10 steps, not 3 + 8).
+  CHECK(std::vector<double>(resized.begin() + 3, resized.end()) == std::vector<double>(three.begin() + 2, three.end()));
+}
+
+TEST_CASE("SIGUSR1 to one rank stops every rank after the same step with a checkpoint and the resumed run ends as if uninterrupted",
+          "[dist][signal]") {
+  Setup s = make_setup("signal", 30);  // 15 steps an epoch on 2 ranks
+  auto args = [&](const std::string& name) {
+    return train_args(s, name, 2, 1, 1) + " --epochs 2 --log-every-n-steps 1 --resume latest";
+  };
+  wait_all(start_ranks(2, args("straight")));
+  const std::string run = s.dir + "/runs/signalled";
+  auto job = start_ranks(2, args("signalled"));
+  REQUIRE(wait_for_first_step(run + "/metrics.jsonl", 600));
+  ::kill(job[1].pid, SIGUSR1);  // as SLURM's --signal would, to one task only
+  wait_all(job);
+  CHECK_THAT(job[0].err(), Catch::Contains("SIGUSR1: stopped after step"));
+  for (const auto& rank : job) CHECK_THAT(read_file(rank.out_path), Catch::Contains("\"stopped_by_signal\": true"));
+  const std::string stem = testing::latest_stem(run + "/checkpoints");
+  const int64_t step = std::stoll(stem.substr(5));
+  CHECK(step < 30);
+  CHECK(testing::loss_lines(run).size() == static_cast<std::size_t>(step));  // the checkpoint holds every step taken
+  wait_all(start_ranks(2, args("signalled")));
+  testing::check_identical_runs(run, s.dir + "/runs/straight");
+}
 
 TEST_CASE("scripts/launch_local.sh runs 2 ranks that train like one process", "[dist][launch]") {
   Setup s = make_setup("launch_local", 16);  // 32 samples: 4 steps of global batch 8
@@ -220,14 +267,6 @@ std::vector<int> worker_pids(const std::string& name, int rank) {
   return pids;
 }
 
-// Every file under `dir` whose name marks an atomic write that never finished.
-std::vector<std::string> temp_files_under(const std::string& dir) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::recursive_directory_iterator(dir))
-    if (entry.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(entry.path().string());
-  return found;
-}
-
 }  // namespace
 
 TEST_CASE("a killed rank ends the job with an error naming it within the timeout", "[dist][failure]") {
@@ -274,7 +313,7 @@ TEST_CASE("torchrun --max_restarts restarts a job whose rank was killed, and it 
   testing::check_identical_runs(s.dir + "/runs/elastic", s.dir + "/runs/straight");
   // The rank torchrun stopped left nothing half-written behind, and every checkpoint file kept
   // (weights and training state) reads whole.
-  CHECK(temp_files_under(s.dir + "/runs/elastic").empty());
+  CHECK(testing::temp_files_under(s.dir + "/runs/elastic").empty());
   for (const auto& entry : fs::directory_iterator(checkpoints))
     if (entry.path().extension() == ".safetensors") CHECK_NOTHROW(read_safetensors(entry.path().string()));
 }

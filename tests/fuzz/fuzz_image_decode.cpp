@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(bytes, exact);
   // The train path's variants, chosen by the input's length so that seeds need no prefix.
   clipforge::data::DecodeOptions reduced = exact;
-  reduced.reduction = 1 << (size % 4);
+  reduced.min_side = 8 * static_cast<int>(size % 4);  // 0 (full size), 8, 16, 24
   reduced.fast = (size / 4) % 2 == 1;
   check(bytes, reduced);
   return 0;

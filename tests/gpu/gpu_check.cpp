@@ -185,18 +185,18 @@ void check_process_group(Report& report, const c10::Device& device) {
     DistEnvironment env;
     env.master_port = testing::free_port();
     auto group = DistGroup::create(env, std::chrono::seconds(60), device);
-    const double sum = group->all_reduce_sum(2.5);
+    const std::vector<double> sums = group->all_reduce_sum({2.5, -1.0});
     CLIP model = fresh_model("tiny-ViT", 31, device);
     const auto before = model->logit_scale.detach().clone();
     group->broadcast_from_rank0(*model);
     const torch::Tensor local = torch::randn({4, 8}, torch::TensorOptions(device).requires_grad(true));
     const torch::Tensor gathered = group->all_gather_with_grad(local);
     (gathered * gathered).sum().backward();
-    const bool collectives = sum == 2.5 && torch::equal(model->logit_scale.detach(), before) &&
+    const bool collectives = sums == std::vector<double>{2.5, -1.0} && torch::equal(model->logit_scale.detach(), before) &&
                              torch::equal(gathered.detach(), local.detach()) &&
                              torch::allclose(local.grad(), 2 * local.detach());
     report.check(backend + " one-rank collectives", collectives,
-                 "all-reduce " + fmt(sum) + ", broadcast, all-gather with gradient");
+                 "all-reduce " + fmt(sums.at(0)) + ", " + fmt(sums.at(1)) + ", broadcast, all-gather with gradient");
 
     const Batch b = random_batch(model->config(), 8, device);
     const Gradients single = step_gradients(model, b, Precision::kFp32);

@@ -107,6 +107,25 @@ TEST_CASE("config errors name the file and the key", "[model][config]") {
   CHECK_THAT(error_of(j), Catch::Contains("4 stage depths"));
 }
 
+TEST_CASE("a head_width that does not divide the width gives fewer, wider heads, as OpenCLIP's", "[model][config]") {
+  json j = vit_config();
+  j["vision_cfg"]["width"] = 96;  // 96 // 64 = 1 head of width 96
+  CHECK(parse_model_config(j, "test.json").vision.heads() == 1);
+  j["vision_cfg"]["width"] = 192;
+  j["vision_cfg"]["head_width"] = 80;  // 192 // 80 = 2 heads of 96
+  CHECK(parse_model_config(j, "test.json").vision.heads() == 2);
+  j["vision_cfg"] = {{"image_size", 64}, {"layers", {1, 1, 1, 1}}, {"width", 20}, {"head_width", 150}};
+  CHECK(parse_model_config(j, "test.json").vision.heads() == 4);  // attention width 20 x 32 = 640; 640 // 150
+  // torch's attention needs the heads to divide the width: OpenCLIP fails there, this names the key.
+  j["vision_cfg"]["head_width"] = 64;
+  j["vision_cfg"]["width"] = 7;  // 224 // 64 = 3 heads for 224
+  CHECK_THAT(error_of(j), Catch::Contains("vision_cfg.head_width") && Catch::Contains("3 heads") &&
+                              Catch::Contains("attention width 224"));
+  j = vit_config();
+  j["vision_cfg"]["head_width"] = 65;  // 64 // 65 = 0 heads
+  CHECK_THAT(error_of(j), Catch::Contains("vision_cfg.head_width") && Catch::Contains("no attention head"));
+}
+
 TEST_CASE("OpenCLIP keys switched off are accepted", "[model][config]") {
   json j = vit_config();
   j["vision_cfg"]["patch_dropout"] = 0.0;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,6 +10,16 @@
 #include "model/load.h"
 
 namespace clipforge::testing {
+
+std::vector<std::string> temp_files_under(const std::string& dir, int pid) {
+  namespace fs = std::filesystem;
+  const std::string marker = ".tmp." + (pid > 0 ? std::to_string(pid) : "");
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->path().filename().string().find(marker) != std::string::npos) found.push_back(it->path().string());
+  return found;
+}
 
 std::string latest_stem(const std::string& dir) {
   std::string stem = read_file(dir + "/latest");

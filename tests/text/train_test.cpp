@@ -4,8 +4,10 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "support/reference.h"
 #include "text/clean.h"
+#include "text/gzip.h"
 #include "text/tokenizer.h"
 #include "text/train.h"
 #include "text/vocab_io.h"
@@ -42,6 +44,12 @@ TEST_CASE("a trained vocabulary loads back and encodes its captions in fewer tok
   // Pooling at end-of-text takes the argmax of a row: the specials must hold the highest ids.
   CHECK(tokenizer.start_of_text() == size - 2);
   CHECK(tokenizer.end_of_text() == size - 1);
+  // Read as the reference reads it, ignoring the header: the same ids (no empty entry).
+  std::string text = gunzip(clipforge::read_file(path), path);
+  text = "#version: 0.2" + text.substr(text.find('\n'));
+  const std::string headerless = clipforge::testing::temp_dir() + "/trained_headerless.txt.gz";
+  clipforge::write_file_atomic(headerless, gzip(text));
+  CHECK(load_vocabulary(headerless).size() == tokenizer.vocabulary().size());
 
   std::size_t bytes = 0;
   std::size_t tokens = 0;

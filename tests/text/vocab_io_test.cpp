@@ -58,6 +58,27 @@ TEST_CASE("Hugging Face's vocab.json + merges.txt give the same ids as OpenAI's 
   CHECK(Tokenizer::from_file(dir + "/vocab.json").encode_bpe("a photo of a cat") == openai.encode_bpe("a photo of a cat"));
 }
 
+TEST_CASE("a merges file's ids are those OpenAI's SimpleTokenizer gives, a final newline included", "[text][vocab]") {
+  // The reference splits the text at '\n': after a final newline the empty string is one more merge
+  // (below the cap), a token "" that shifts the specials up by one.
+  const Vocabulary with_newline = load_vocabulary(write_gz("final_newline.txt.gz", "#version: 0.2\ni n\nt h\n"));
+  CHECK(with_newline.size() == 512 + 3 + 2);
+  CHECK(with_newline.token(514) == "");
+  CHECK(with_newline.start_of_text() == 515);
+  CHECK(with_newline.end_of_text() == 516);
+  CHECK(with_newline.rules().size() == 2);
+
+  const Vocabulary without = load_vocabulary(write_gz("no_final_newline.txt.gz", "#version: 0.2\ni n\nt h"));
+  CHECK(without.size() == 512 + 2 + 2);
+  CHECK(without.start_of_text() == 514);
+
+  // clipforge's header states the ids: files it wrote before it stopped ending them with a newline
+  // keep the ids their models were trained with.
+  const Vocabulary declared = load_vocabulary(write_gz("declared_newline.txt.gz", "#version: 0.2 vocab_size=516\ni n\nt h\n"));
+  CHECK(declared.size() == 516);
+  CHECK(declared.end_of_text() == 515);
+}
+
 TEST_CASE("a missing vocabulary file is an input error naming it", "[text][vocab][bad-input]") {
   const std::string path = clipforge::testing::temp_dir() + "/no_such_vocab.txt.gz";
   CHECK_THAT(input_error_message([&] { load_vocabulary(path); }), Contains(path) && Contains("not found"));

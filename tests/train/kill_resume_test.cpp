@@ -26,16 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A temporary checkpoint file of process `pid` (any process when pid is 0): a write in flight,
-// or one a kill cut short.
-bool has_temp_file(const std::string& dir, int pid = 0) {
-  const std::string marker = ".tmp." + (pid > 0 ? std::to_string(pid) : "");
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().filename().string().find(marker) != std::string::npos) return true;
-  return false;
-}
-
 // Every complete checkpoint file in `dir` parses, and `latest` (when present) names a pair
 // that exists.
 void check_checkpoints_readable(const std::string& dir) {
@@ -91,19 +81,19 @@ TEST_CASE("training killed at random moments and mid-checkpoint resumes to the u
       // Wait for this process to begin a checkpoint write, then kill at once: any pause here
       // (even a 10 ms wait) lets a small model's write finish first.
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (!has_temp_file(checkpoints, p.pid) && std::chrono::steady_clock::now() < deadline) ::usleep(200);
+      while (testing::temp_files_under(checkpoints, p.pid).empty() && std::chrono::steady_clock::now() < deadline) ::usleep(200);
     }
     ::kill(p.pid, SIGKILL);
     REQUIRE(p.wait(30) == 128 + SIGKILL);
     ++kills;
-    if (has_temp_file(checkpoints, p.pid)) ++during_write;
+    if (!testing::temp_files_under(checkpoints, p.pid).empty()) ++during_write;
     check_checkpoints_readable(checkpoints);
   }
   const auto last = testing::start_cli("", args("killed"));
   INFO(last.err());
   REQUIRE(last.wait(600) == 0);
   check_checkpoints_readable(checkpoints);
-  CHECK_FALSE(has_temp_file(checkpoints));  // a resumed run clears what killed writes left
+  CHECK(testing::temp_files_under(checkpoints).empty());  // a resumed run clears what killed writes left
   CHECK(during_write >= 1);
 
   // The log reads as one run too: every step once, with the same losses.
@@ -128,7 +118,7 @@ TEST_CASE("a checkpoint write that runs out of space keeps the previous checkpoi
   CHECK(r.err.find("clipforge: error:") == r.err.rfind("clipforge: error:"));  // one error line
   CHECK(read_file(checkpoints + "/latest") == before);
   CHECK(read_file(checkpoints + "/step_00000002.safetensors") == weights);
-  CHECK_FALSE(has_temp_file(checkpoints));
+  CHECK(testing::temp_files_under(checkpoints).empty());
   // With space again, the run resumes from that checkpoint and finishes.
   CHECK(testing::run_cli(args).exit_code == 0);
 }

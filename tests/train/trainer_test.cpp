@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "model/load.h"
+#include "model/safetensors.h"
 #include "model/state_dict.h"
 #include "support/colour_shards.h"
 #include "support/reference.h"
@@ -103,6 +104,35 @@ TEST_CASE("a resumed run produces the same weights as an uninterrupted one", "[t
   // The log reads as one run: every step once.
   std::vector<double> resumed_losses = losses(dir + "/runs/interrupted"), straight_losses = losses(dir + "/runs/straight");
   CHECK(resumed_losses == straight_losses);
+}
+
+TEST_CASE("a mid-epoch checkpoint whose loader state lacks a key is refused, naming the file and the key",
+          "[train][resume]") {
+  const std::string dir = testing::temp_dir() + "/resume_old_state";
+  const std::string urls = testing::write_colour_shards(dir + "/shards", 24);
+  TrainConfig c = base_config(dir, urls);
+  c.name = "run";
+  c.max_steps = 2;  // mid-epoch 0 of 6 steps
+  train(c);
+  // Rewrite the position as earlier versions wrote it: per worker [batches, samples, finished].
+  const std::string checkpoints = dir + "/runs/run/checkpoints";
+  const std::string state_path = checkpoints + "/step_00000002.state.safetensors";
+  SafetensorsFile file = read_safetensors(state_path);
+  nlohmann::json meta = nlohmann::json::parse(file.metadata.at("training_state"));
+  REQUIRE(meta["loader"].at(0)["epoch"] == 0);
+  for (auto& worker : meta["loader"][0]["workers"]) worker = nlohmann::json::array({1, 8, false});
+  file.metadata["training_state"] = meta.dump();
+  write_safetensors(state_path, file.tensors, file.metadata);
+
+  c.max_steps = 0;
+  c.resume = "latest";
+  try {
+    train(c);
+    FAIL("the run resumed");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kInput);
+    CHECK_THAT(e.what(), Catch::Contains(checkpoints + "/step_00000002") && Catch::Contains("'finished'"));
+  }
 }
 
 TEST_CASE("a run that keeps producing non-finite losses stops with the last good checkpoint named", "[train][guard]") {
