@@ -12,7 +12,7 @@ if [ "${TORCH2:-0}" = 1 ]; then
   [ -x .venv/bin/python ] || { echo "build: no .venv: run scripts/setup.sh --torch2 first" >&2; exit 2; }
   site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   torch_options=(-DCMAKE_PREFIX_PATH="$site/torch/share/cmake" -DCLIPFORGE_GLOO_INCLUDE_DIR="$PWD/.venv/gloo/usr/include"
-                 -DCLIPFORGE_TORCH_PYTHON="$PWD/.venv/bin/python")
+                 -DCLIPFORGE_TORCH_PYTHON="$PWD/.venv/bin/python" -DCLIPFORGE_ORACLE_PYTHON="$PWD/.venv/bin/python")
   # clipforge compiles no CUDA code itself; naming one architecture spares the GPU probe.
   export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0}
 fi
