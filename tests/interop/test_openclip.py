@@ -73,8 +73,29 @@ def test_a_clipforge_checkpoint_loads_strictly_in_openclip_with_equal_embeddings
     check_rows_equal(ours_texts, theirs_texts, f"{name} text embeddings")
 
 
+def data_offsets(path):
+    """(header length, {name: (dtype, start)}) read from the file's own bytes, not by a library."""
+    with open(path, "rb") as f:
+        length = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(length))
+    return length, {k: (v["dtype"], v["data_offsets"][0]) for k, v in header.items() if k != "__metadata__"}
+
+
+ITEMSIZE = {"F64": 8, "I64": 8, "F32": 4, "I32": 4, "F16": 2, "BF16": 2, "I16": 2, "U8": 1, "I8": 1, "BOOL": 1}
+
+
 def test_clipforge_safetensors_read_with_the_safetensors_package(clipforge, tmp_path):
     config_path, weights, _ = train_briefly(clipforge, str(tmp_path), "cf_interop_meta", VIT)
+    # Every tensor starts at a multiple of its element size from an 8-aligned data start, in the
+    # weights and in the training state (float32 moments, int64 counters, uint8 RNG state).
+    for path in (weights, weights.replace(".safetensors", ".state.safetensors")):
+        length, tensors = data_offsets(path)
+        assert length % 8 == 0, f"{path}: header of {length} bytes"
+        assert {dtype for dtype, _ in tensors.values()} >= {"F32"}
+        for name, (dtype, start) in tensors.items():
+            assert start % ITEMSIZE[dtype] == 0, f"{path}: {name} ({dtype}) starts at {start}"
+        with safe_open(path, framework="pt") as f:
+            assert set(f.keys()) == set(tensors)
     with safe_open(weights, framework="pt") as f:
         metadata = f.metadata()
         keys = set(f.keys())
