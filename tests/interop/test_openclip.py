@@ -2,6 +2,7 @@
 safetensors files clipforge writes and reads are those of the real `safetensors` package."""
 import json
 import os
+import subprocess
 import zipfile
 
 import numpy as np
@@ -149,3 +150,43 @@ def test_an_openclip_training_checkpoint_saved_from_cuda_loads_in_clipforge(clip
     theirs_images, theirs_texts = openclip_embeddings(model.eval(), files, vocab, TEXT_CFG["context_length"])
     check_rows_equal(ours_images, theirs_images, "epoch_1.pt image embeddings")
     check_rows_equal(ours_texts, theirs_texts, "epoch_1.pt text embeddings")
+
+
+HEAD_SWEEP = [
+    ("vit_one_wide_head", {"image_size": 32, "layers": 1, "width": 96, "patch_size": 16}),  # 96 // 64 = 1 head of 96
+    ("vit_two_heads_of_96", {"image_size": 32, "layers": 1, "width": 192, "patch_size": 16, "head_width": 80}),
+    ("vit_mlp_2_5", {"image_size": 48, "layers": 2, "width": 128, "patch_size": 16, "head_width": 48, "mlp_ratio": 2.5}),
+    ("rn_four_heads", {"image_size": 64, "layers": [1, 1, 1, 1], "width": 20, "head_width": 150}),  # 640 // 150
+    ("rn_twelve_heads", {"image_size": 64, "layers": [1, 2, 1, 1], "width": 24}),  # 768 // 64
+]
+
+
+@pytest.mark.parametrize("name,vision", HEAD_SWEEP, ids=[n for n, _ in HEAD_SWEEP])
+def test_configs_openclip_accepts_mean_the_same_model_in_clipforge(clipforge, tmp_path, name, vision):
+    """Random OpenCLIP models over a sweep of configs, heads rounded down included."""
+    config = {"embed_dim": 24, "quick_gelu": name.startswith("rn"), "vision_cfg": vision,
+              "text_cfg": {"context_length": 12, "vocab_size": 49408, "width": 48, "heads": 3, "layers": 1}}
+    name = "cf_sweep_" + name
+    config_path = write_config(str(tmp_path), name, config)
+    torch.manual_seed(5)
+    model = openclip_model(config_path, name)
+    weights = str(tmp_path / "weights.safetensors")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, weights)
+    write_images(tmp_path / "images")
+    vocab = open_clip.tokenizer.default_bpe()
+    ours_images, files, ours_texts = clipforge_embeddings(clipforge, str(tmp_path), weights, vocab,
+                                                          extra=("--model", config_path))
+    theirs_images, theirs_texts = openclip_embeddings(model, files, vocab, 12)
+    check_rows_equal(ours_images, theirs_images, f"{name} image embeddings")
+    check_rows_equal(ours_texts, theirs_texts, f"{name} text embeddings")
+
+
+def test_a_config_whose_heads_do_not_divide_the_width_is_refused_by_both(tmp_path):
+    config = {"embed_dim": 24, "vision_cfg": {"image_size": 32, "layers": 1, "width": 200, "patch_size": 16},
+              "text_cfg": {"context_length": 12, "vocab_size": 49408, "width": 48, "heads": 3, "layers": 1}}
+    config_path = write_config(str(tmp_path), "cf_sweep_bad", config)
+    with pytest.raises(Exception):  # 200 // 64 = 3 heads: torch's attention refuses
+        openclip_model(config_path, "cf_sweep_bad")
+    done = subprocess.run([os.environ["CLIPFORGE_BIN"], "embed", "--model", config_path, "--weights", "none.safetensors",
+                           "--texts", "none.txt", "--out", str(tmp_path / "x.npy")], capture_output=True, text=True)
+    assert done.returncode == 2 and "vision_cfg.head_width" in done.stderr, done.stderr
