@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "data/pil_resize.h"
+#include "data/pixel_normalize.h"
 
 namespace clipforge::data {
 namespace {
@@ -72,6 +73,15 @@ void train_transform(const cv::Mat& rgb, int size, double scale_min, double scal
   resample_rows(turned, narrow, cols);   // [size (x), size (y), 3]
   cv::transpose(narrow, upright);        // [size, size, 3]
   to_chw(upright, out);
+}
+
+nlohmann::json hf_image_processor_config(int size) {
+  return {{"image_processor_type", "CLIPImageProcessor"},
+          {"do_resize", true}, {"size", {{"shortest_edge", size}}}, {"resample", 3},  // PIL's BICUBIC
+          {"do_center_crop", true}, {"crop_size", {{"height", size}, {"width", size}}},
+          {"do_rescale", true}, {"rescale_factor", 1.0 / 255},
+          {"do_normalize", true}, {"image_mean", kClipMean}, {"image_std", kClipStd},
+          {"do_convert_rgb", true}};
 }
 
 }  // namespace clipforge::data

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <random>
 
@@ -15,6 +16,10 @@ namespace clipforge::data {
 
 // Writes 3 x size x size bytes (RGB planes) to `out`. `rgb`: CV_8UC3.
 void eval_transform(const cv::Mat& rgb, int size, std::uint8_t* out);
+
+// The eval transform and CLIP's normalisation as Hugging Face's CLIPImageProcessor config
+// (preprocessor_config.json): resize the short side to `size` (bicubic), centre crop, scale, normalise.
+nlohmann::json hf_image_processor_config(int size);
 
 // The crop rectangle the train transform takes, drawn as RandomResizedCrop draws it.
 cv::Rect random_resized_crop(int width, int height, double scale_min, double scale_max, std::mt19937_64& rng);

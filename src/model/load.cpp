@@ -1,9 +1,13 @@
 #include "model/load.h"
 
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "model/config_infer.h"
+#include "model/hf_clip.h"
 #include "model/safetensors.h"
 #include "model/torchscript.h"
 
@@ -35,7 +39,38 @@ WeightsFile read_weights(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// A Hugging Face CLIPModel folder: config.json and model.safetensors under HF's names.
+LoadedModel load_hf_folder(const ModelSource& source) {
+  LoadedModel out;
+  const std::string config_path = source.weights + "/config.json", weights_path = source.weights + "/model.safetensors";
+  if (!file_exists(config_path)) throw input_error(source.weights + ": a folder of weights needs config.json (Hugging Face's layout)");
+  if (source.model.empty()) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(read_file(config_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw input_error(config_path + ": not valid JSON (" + e.what() + ")");
+    }
+    out.config = model_config_from_hf(j, config_path);
+  } else {
+    out.config = load_model_config(source.model);
+  }
+  if (!file_exists(weights_path)) throw input_error(weights_path + ": not found (only safetensors weights are read)");
+  SafetensorsFile file = read_safetensors(weights_path);
+  const std::map<std::string, torch::Tensor> tensors(file.tensors.begin(), file.tensors.end());
+  out.model = CLIP(out.config);
+  load_state_dict(*out.model, from_hf_state_dict(tensors, out.config, weights_path), weights_path);
+  out.model->eval();
+  out.notes.push_back("Hugging Face CLIPModel folder " + source.weights);
+  return out;
+}
+
+}  // namespace
+
 LoadedModel load_model(const ModelSource& source) {
+  if (!source.weights.empty() && std::filesystem::is_directory(source.weights)) return load_hf_folder(source);
   LoadedModel out;
   if (source.weights.empty()) {
     if (source.model.empty()) throw usage_error("give a model config (--model) or weights (--weights)");

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "text/byte_symbols.h"
 #include "text/gzip.h"
 #include "text/utf8.h"
 
@@ -143,6 +144,25 @@ Vocabulary load_vocabulary(const std::string& path) {
     return load_hf_vocabulary(path, (fs::path(path).parent_path() / "merges.txt").string());
   }
   return load_merges_file(path);
+}
+
+void write_hf_tokenizer(const std::string& dir, const Vocabulary& vocab, int context_length) {
+  std::filesystem::create_directories(dir);
+  nlohmann::json ids = nlohmann::json::object();
+  for (std::size_t id = 0; id < vocab.size(); ++id) ids[vocab.token(static_cast<std::int32_t>(id))] = id;
+  write_file_atomic(dir + "/vocab.json", ids.dump() + "\n");
+  std::string merges = "#version: 0.2\n";
+  for (const MergeRule& rule : vocab.rules()) merges += vocab.token(rule.left) + " " + vocab.token(rule.right) + "\n";
+  write_file_atomic(dir + "/merges.txt", merges);
+  const std::string start(kStartOfText), end(kEndOfText);
+  const nlohmann::json specials = {{"bos_token", start}, {"eos_token", end}, {"unk_token", end}, {"pad_token", end}};
+  nlohmann::json config = specials;
+  config["tokenizer_class"] = "CLIPTokenizer";
+  config["model_max_length"] = context_length;
+  config["do_lower_case"] = true;
+  config["errors"] = "replace";
+  write_file_atomic(dir + "/tokenizer_config.json", config.dump(2) + "\n");
+  write_file_atomic(dir + "/special_tokens_map.json", specials.dump(2) + "\n");
 }
 
 void write_merges_file(const std::string& path, const std::vector<Merge>& merges) {

@@ -29,6 +29,11 @@ Vocabulary load_hf_vocabulary(const std::string& vocab_json_path, const std::str
 // `path` is a merges file, a vocab.json (merges.txt beside it) or a folder holding both.
 Vocabulary load_vocabulary(const std::string& path);
 
+// Writes Hugging Face CLIPTokenizer's files into `dir`: vocab.json, merges.txt,
+// tokenizer_config.json and special_tokens_map.json (specials as in openai/clip-vit-*: padding
+// with <|endoftext|>).
+void write_hf_tokenizer(const std::string& dir, const Vocabulary& vocab, int context_length);
+
 // Writes merges in OpenAI's format, gzip-compressed, with "vocab_size=N" in the header so the
 // loader uses exactly these merges. The file appears atomically.
 void write_merges_file(const std::string& path, const std::vector<Merge>& merges);
