@@ -64,7 +64,7 @@ Batch Worker::empty_batch() const {
   return batch;
 }
 
-DecodeOptions Worker::decode_options(const RawSample& sample) const {
+DecodeOptions Worker::decode_options() const {
   DecodeOptions options;
   options.min_side = config_.train ? config_.image_size : 0;
   options.fast = config_.train;
@@ -75,7 +75,7 @@ DecodeOptions Worker::decode_options(const RawSample& sample) const {
 std::optional<Worker::Skip> Worker::add_sample(Batch& batch, RawSample& sample, const StreamSegment& segment,
                                                std::uint64_t stream_index) {
   const int size = config_.image_size;
-  const DecodeOptions options = decode_options(sample);
+  const DecodeOptions options = decode_options();
   const DecodedImage image = decode_rgb(sample.image, options);
   if (image.status != DecodeStatus::kOk) {
     const SkipReason reason = image.status == DecodeStatus::kTooManyPixels ? SkipReason::kTooManyPixels : SkipReason::kUndecodableImage;
@@ -127,7 +127,7 @@ bool Worker::read_segment(ReaderPosition& position, Batch& batch) {
     if (!stream.next(sample, shard)) break;
     if (index < segment.start) continue;  // consumed before the resume point
     if (skip > 0) {                       // another reader's part of this stream
-      if (decode_rgb(sample.image, decode_options(sample)).status == DecodeStatus::kOk) --skip;
+      if (decode_rgb(sample.image, decode_options()).status == DecodeStatus::kOk) --skip;
       continue;
     }
     if (const auto why = add_sample(batch, sample, segment, static_cast<std::uint64_t>(index))) {

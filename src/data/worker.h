@@ -51,7 +51,7 @@ class Worker {
     SkipReason reason;
     std::string detail;
   };
-  DecodeOptions decode_options(const RawSample& sample) const;  // as the batch decode uses them
+  DecodeOptions decode_options() const;  // as the batch decode uses them
   // Decodes and transforms one sample of `segment`'s stream into slot batch.size; why not, when
   // its image is undecodable or over the pixel limit.
   std::optional<Skip> add_sample(Batch& batch, RawSample& sample, const StreamSegment& segment, std::uint64_t stream_index);

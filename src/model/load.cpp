@@ -22,9 +22,30 @@ bool is_zip_archive(const std::string& path) {
   return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
 }
 
+// A Hugging Face CLIPModel folder: config.json describes the model (it becomes the weights'
+// config, as a clipforge file's metadata would), model.safetensors holds it under HF's names.
+WeightsFile read_hf_folder(const std::string& dir) {
+  const std::string config_path = dir + "/config.json", weights_path = dir + "/model.safetensors";
+  if (!file_exists(config_path)) throw input_error(dir + ": a folder of weights needs config.json (Hugging Face's layout)");
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(read_file(config_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error(config_path + ": not valid JSON (" + e.what() + ")");
+  }
+  const ModelConfig config = model_config_from_hf(json, config_path);
+  if (!file_exists(weights_path)) throw input_error(weights_path + ": not found (only safetensors weights are read)");
+  SafetensorsFile file = read_safetensors(weights_path);
+  WeightsFile out;
+  out.tensors = from_hf_state_dict({file.tensors.begin(), file.tensors.end()}, config, weights_path);
+  out.config_json = model_config_to_json(config).dump();
+  return out;
+}
+
 }  // namespace
 
 WeightsFile read_weights(const std::string& path) {
+  if (std::filesystem::is_directory(path)) return read_hf_folder(path);
   WeightsFile out;
   if (is_zip_archive(path)) {
     ArchiveWeights archive = read_pytorch_archive(path);
@@ -39,38 +60,7 @@ WeightsFile read_weights(const std::string& path) {
   return out;
 }
 
-namespace {
-
-// A Hugging Face CLIPModel folder: config.json and model.safetensors under HF's names.
-LoadedModel load_hf_folder(const ModelSource& source) {
-  LoadedModel out;
-  const std::string config_path = source.weights + "/config.json", weights_path = source.weights + "/model.safetensors";
-  if (!file_exists(config_path)) throw input_error(source.weights + ": a folder of weights needs config.json (Hugging Face's layout)");
-  if (source.model.empty()) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(config_path));
-    } catch (const nlohmann::json::exception& e) {
-      throw input_error(config_path + ": not valid JSON (" + e.what() + ")");
-    }
-    out.config = model_config_from_hf(j, config_path);
-  } else {
-    out.config = load_model_config(source.model);
-  }
-  if (!file_exists(weights_path)) throw input_error(weights_path + ": not found (only safetensors weights are read)");
-  SafetensorsFile file = read_safetensors(weights_path);
-  const std::map<std::string, torch::Tensor> tensors(file.tensors.begin(), file.tensors.end());
-  out.model = CLIP(out.config);
-  load_state_dict(*out.model, from_hf_state_dict(tensors, out.config, weights_path), weights_path);
-  out.model->eval();
-  out.notes.push_back("Hugging Face CLIPModel folder " + source.weights);
-  return out;
-}
-
-}  // namespace
-
 LoadedModel load_model(const ModelSource& source) {
-  if (!source.weights.empty() && std::filesystem::is_directory(source.weights)) return load_hf_folder(source);
   LoadedModel out;
   if (source.weights.empty()) {
     if (source.model.empty()) throw usage_error("give a model config (--model) or weights (--weights)");

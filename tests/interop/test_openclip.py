@@ -36,13 +36,14 @@ def write_images(folder):
         colour_image(colour, 50 + i, width=37 + 9 * i, height=71 - 7 * i).save(os.path.join(folder, f"{i}.png"))
 
 
-def clipforge_embeddings(clipforge, folder, weights, vocab, extra=()):
-    """clipforge embed of the images in FOLDER/images and of TEXTS: (image rows, their files, text rows)."""
+def clipforge_embeddings(clipforge, folder, weights, vocab, extra=(), images=None):
+    """clipforge embed of the images in IMAGES (default FOLDER/images) and of TEXTS: (image rows,
+    their files, text rows)."""
     texts = os.path.join(folder, "texts.txt")
     with open(texts, "w") as f:
         f.write("\n".join(TEXTS) + "\n")
     images_npy, texts_npy = os.path.join(folder, "images.npy"), os.path.join(folder, "texts.npy")
-    clipforge("embed", "--weights", weights, "--vocab", vocab, *extra, "--images", os.path.join(folder, "images"),
+    clipforge("embed", "--weights", weights, "--vocab", vocab, *extra, "--images", images or os.path.join(folder, "images"),
               "--out", images_npy, "--threads", 1)
     clipforge("embed", "--weights", weights, "--vocab", vocab, *extra, "--texts", texts, "--out", texts_npy,
               "--threads", 1)

@@ -12,7 +12,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from conftest import COLOURS, check_rows_equal, colour_image, train_briefly, write_config
-from test_openclip import RESNET, TEXTS, VIT, openclip_model
+from test_openclip import RESNET, TEXTS, VIT, clipforge_embeddings, openclip_model
 
 TEXT_WIDTH, CONTEXT = 32, 16
 
@@ -35,16 +35,6 @@ def normalized(x):
     return torch.nn.functional.normalize(x, dim=-1).detach().numpy()
 
 
-def embed(clipforge, folder, weights, vocab, images):
-    texts = os.path.join(folder, "texts.txt")
-    with open(texts, "w") as f:
-        f.write("\n".join(TEXTS) + "\n")
-    out_images, out_texts = os.path.join(folder, "img.npy"), os.path.join(folder, "txt.npy")
-    clipforge("embed", "--weights", weights, "--vocab", vocab, "--images", images, "--out", out_images, "--threads", 1)
-    clipforge("embed", "--weights", weights, "--vocab", vocab, "--texts", texts, "--out", out_texts, "--threads", 1)
-    return np.load(out_images), np.load(out_texts)
-
-
 def test_a_clipforge_model_converts_to_a_folder_transformers_loads_with_equal_outputs(clipforge, tmp_path):
     _, weights, vocab = train_briefly(clipforge, str(tmp_path), "cf_interop_hf", VIT)
     hf_dir = str(tmp_path / "hf")
@@ -54,7 +44,7 @@ def test_a_clipforge_model_converts_to_a_folder_transformers_loads_with_equal_ou
     processor = transformers.CLIPImageProcessor.from_pretrained(hf_dir)
 
     files = write_square_images(tmp_path / "images", 2 * VIT["vision_cfg"]["image_size"])
-    ours_images, ours_texts = embed(clipforge, str(tmp_path), weights, vocab, tmp_path / "images")
+    ours_images, _, ours_texts = clipforge_embeddings(clipforge, str(tmp_path), weights, vocab)
     # HF's tokenizer on clipforge's vocabulary: the ids OpenCLIP's reads from it, specials included.
     reference = open_clip.tokenizer.SimpleTokenizer(bpe_path=vocab, context_length=CONTEXT)(TEXTS)
     tokens = tokenizer(TEXTS, padding="max_length", max_length=CONTEXT, truncation=True, return_tensors="pt")
@@ -86,7 +76,7 @@ def test_a_transformers_folder_loads_in_clipforge_with_equal_outputs(clipforge, 
     assert os.path.exists(os.path.join(hf_dir, "model.safetensors"))
     vocab = open_clip.tokenizer.default_bpe()
     files = write_square_images(tmp_path / "images", 64)
-    ours_images, ours_texts = embed(clipforge, str(tmp_path), hf_dir, vocab, tmp_path / "images")
+    ours_images, _, ours_texts = clipforge_embeddings(clipforge, str(tmp_path), hf_dir, vocab)
     preprocess = open_clip.image_transform(32, is_train=False)
     ids = open_clip.tokenizer.SimpleTokenizer(bpe_path=vocab, context_length=CONTEXT)(TEXTS)
     with torch.no_grad():
