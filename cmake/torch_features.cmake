@@ -5,6 +5,14 @@
 #   CLIPFORGE_HAVE_NCCL  ...and with c10d's NCCL process group compiled in
 # A CUDA LibTorch without NCCL stops here: distributed GPU training would otherwise fail at run
 # time on every rank.
+# How many of LIBRARY's defined dynamic symbols (demangled) match the grep PATTERN, into OUT:
+# what a LibTorch build offers is read from what its libraries export.
+function(clipforge_count_exports library pattern out)
+  execute_process(COMMAND nm -DC --defined-only "${library}" COMMAND grep -c "${pattern}"
+                  OUTPUT_VARIABLE count OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(${out} "${count}" PARENT_SCOPE)
+endfunction()
+
 set(CLIPFORGE_TORCH_VERSION ${Torch_VERSION})
 message(STATUS "LibTorch ${CLIPFORGE_TORCH_VERSION} from ${TORCH_INSTALL_PREFIX}")
 
@@ -17,9 +25,7 @@ if(CLIPFORGE_TORCH_CUDA_LIBRARY)
     message(FATAL_ERROR "LibTorch ${CLIPFORGE_TORCH_VERSION} has CUDA: clipforge's CUDA builds need LibTorch 2.x")
   endif()
   # The NCCL process group is compiled into libtorch_cuda or not at all; its exported symbols tell.
-  execute_process(COMMAND nm -DC --defined-only "${CLIPFORGE_TORCH_CUDA_LIBRARY}"
-                  COMMAND grep -c "c10d::ProcessGroupNCCL::ProcessGroupNCCL"
-                  OUTPUT_VARIABLE nccl_symbols OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE nm_result)
+  clipforge_count_exports("${CLIPFORGE_TORCH_CUDA_LIBRARY}" "c10d::ProcessGroupNCCL::ProcessGroupNCCL" nccl_symbols)
   if(NOT nccl_symbols OR nccl_symbols EQUAL 0)
     message(FATAL_ERROR "${CLIPFORGE_TORCH_CUDA_LIBRARY} has CUDA but no NCCL process group "
                         "(USE_C10D_NCCL was off when LibTorch was built): distributed GPU training needs it. "
@@ -46,12 +52,26 @@ endif()
 # Python always has libstdc++ loaded first; clipforge's programs get the same order.
 find_library(CLIPFORGE_TORCH_LIBRARY torch PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH)
 if(CLIPFORGE_TORCH_LIBRARY)
-  execute_process(COMMAND nm -DC --defined-only "${CLIPFORGE_TORCH_LIBRARY}"
-                  COMMAND grep -c " T std::filesystem::"
-                  OUTPUT_VARIABLE exported_filesystem OUTPUT_STRIP_TRAILING_WHITESPACE)
+  clipforge_count_exports("${CLIPFORGE_TORCH_LIBRARY}" " T std::filesystem::" exported_filesystem)
   if(exported_filesystem GREATER 0)
     message(STATUS "${CLIPFORGE_TORCH_LIBRARY} exports std::filesystem: libstdc++ is linked first")
     add_link_options("LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")
+  endif()
+endif()
+
+# ATen calls sgemm_ through the dynamic linker, and the first loaded library that defines it
+# answers. PyPI's libtorch_cpu carries MKL and exports its sgemm_, but FAISS links the system BLAS,
+# which the programs would list ahead of LibTorch: ATen's matmuls then ran on OpenBLAS, whose idle
+# threads spin against LibTorch's OpenMP ones (ViT-B-32 encode_image at batch 1, 2 threads: 3.9
+# images/s, against 18.0 on MKL). Listing libtorch_cpu first keeps them on MKL, as in Python;
+# `clipforge info` reports which one answers.
+find_library(CLIPFORGE_TORCH_CPU_LIBRARY torch_cpu PATHS "${TORCH_INSTALL_PREFIX}/lib" NO_DEFAULT_PATH)
+if(CLIPFORGE_TORCH_CPU_LIBRARY)
+  clipforge_count_exports("${CLIPFORGE_TORCH_CPU_LIBRARY}" " T sgemm_$" exported_sgemm)
+  if(exported_sgemm GREATER 0)
+    message(STATUS "${CLIPFORGE_TORCH_CPU_LIBRARY} carries its own BLAS: it is linked ahead of the system's")
+    # One SHELL: group: CMake would drop a second, identical LINKER:--push-state as a duplicate.
+    add_link_options("SHELL:-Wl,--push-state,--no-as-needed ${CLIPFORGE_TORCH_CPU_LIBRARY} -Wl,--pop-state")
   endif()
 endif()
 

@@ -6,6 +6,8 @@
 #   scripts/setup.sh --demo    ... and the demo's data set
 #   scripts/setup.sh --torch2  ... and LibTorch 2.11 (CUDA 13, NCCL) for the second build:
 #                              PyPI's torch wheel in .venv/, gloo's headers in .venv/gloo/
+#   scripts/setup.sh --peer-torch1  ... and OpenCLIP 2.32 on Debian's torch 1.13 in .venv-torch1/,
+#                              the peer of the 1.13 build in scripts/peer_bench.sh --torch1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,7 @@ PACKAGES=(
 # The demo's data set, only when asked for (scripts/demo.sh passes --demo).
 [ "${1:-}" = "--demo" ] && PACKAGES+=(dataset-fashion-mnist)
 [ "${1:-}" = "--torch2" ] && PACKAGES+=(python3-venv)
+[ "${1:-}" = "--peer-torch1" ] && PACKAGES+=(python3-venv python3-torchvision python3-regex python3-tqdm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -49,17 +52,29 @@ case "$blas" in
 esac
 echo "setup: all packages present"
 
+if [ "${1:-}" = "--peer-torch1" ]; then
+  if ! cmp -s scripts/requirements-peer-torch1.txt .venv-torch1/installed-requirements.txt; then
+    echo "setup: installing OpenCLIP 2.32 on Debian's torch 1.13 into .venv-torch1"
+    rm -rf .venv-torch1
+    /usr/bin/python3 -m venv --system-site-packages .venv-torch1
+    .venv-torch1/bin/pip install -q --disable-pip-version-check --no-deps -r scripts/requirements-peer-torch1.txt
+    cp scripts/requirements-peer-torch1.txt .venv-torch1/installed-requirements.txt
+  fi
+  exit 0
+fi
 [ "${1:-}" = "--torch2" ] || exit 0
 
 # LibTorch 2.x: the torch wheel carries headers, libraries and share/cmake/Torch. The wheel's
 # libraries find the CUDA 13 runtime, cuBLAS, cuDNN and NCCL in the machine's toolkit
 # (/usr/local/cuda, on the loader's path); the three it lacks come as wheels (requirements file).
 # The same environment holds the oracle packages of tests/interop (the real OpenCLIP, ...).
-requirements=(scripts/requirements-torch2.txt scripts/requirements-oracle.txt)
+requirements=(scripts/requirements-torch2.txt scripts/requirements-oracle.txt scripts/requirements-transformers4.txt)
 if ! cat "${requirements[@]}" | cmp -s - .venv/installed-requirements.txt; then
   echo "setup: installing LibTorch 2.x ($(grep -m1 '^torch==' "${requirements[0]}")) and the interop oracles into .venv"
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "${requirements[0]}" -r "${requirements[1]}"
+  rm -rf .venv/transformers4
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --target .venv/transformers4 -r "${requirements[2]}"
   cat "${requirements[@]}" > .venv/installed-requirements.txt
 fi
 

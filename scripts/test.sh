@@ -46,9 +46,10 @@ if [ -n "$unrunnable" ]; then
 fi
 status=0
 ctest --output-on-failure --timeout 900 -j 1 || status=$?
-# CTest names skipped tests but not why: the reasons are in each test's output.
+# CTest names skipped tests but not why: the reasons are in each test's output (Catch2's
+# "SKIPPED: reason", pytest's "SKIPPED [n] file:line: reason" inside the interop test).
 skipped=$(awk '/^[0-9]+\/[0-9]+ Test: /{name=$0; sub(/^[0-9]+\/[0-9]+ Test: /, "", name)}
-                /^SKIPPED: /{print "  " name ": " substr($0, 10)}' Testing/Temporary/LastTest.log)
+                /^SKIPPED(: | \[)/{print "  " name ": " $0}' Testing/Temporary/LastTest.log)
 if [ -n "$skipped" ]; then
   echo "Skipped tests and why:"
   echo "$skipped"

@@ -22,14 +22,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// OpenCLIP's PIL pipeline on one core of the peer's machine (../shared/design/peer-figures.md):
-// decode + train transform, and the same with draft() reduced-size decoding. These are another
-// machine's figures; scripts/pil_train_transform.py times PIL on this one, on the same files.
-struct PeerFigure {
+// Two photo sizes common in web data sets; scripts/peer_bench.sh times OpenCLIP's PIL pipeline and
+// this loader on the same shards.
+struct ImageSize {
   int width, height;
-  double full, draft;
 };
-constexpr PeerFigure kPeer[] = {{640, 480, 175, 335}, {1024, 768, 71, 145}};
+constexpr ImageSize kGeneratedSizes[] = {{640, 480}, {1024, 768}};
 
 // Photo-like content (smooth shading, edges, fine texture) so that JPEG sizes and decode costs
 // resemble real pictures rather than flat colour or pure noise.
@@ -146,16 +144,13 @@ nlohmann::json run_data_benchmark(const DataBenchConfig& config) {
   const fs::path root = fs::temp_directory_path() / ("clipforge_bench_data_" + std::to_string(::getpid()));
   nlohmann::json sets = nlohmann::json::array();
   try {
-    for (const PeerFigure& peer : kPeer) {
-      const std::string name = std::to_string(peer.width) + "x" + std::to_string(peer.height);
-      const GeneratedSet set = generate_set((root / name).string(), peer.width, peer.height, config.generated_images);
+    for (const ImageSize& size : kGeneratedSizes) {
+      const std::string name = std::to_string(size.width) + "x" + std::to_string(size.height);
+      const GeneratedSet set = generate_set((root / name).string(), size.width, size.height, config.generated_images);
       const double single = transform_rate(set.images, config.image_size);
       sets.push_back({{"images", name},
                       {"count", set.images.size()},
                       {"decode_train_transform_1_thread", single},
-                      {"openclip_per_core", {{"decode_train_transform", peer.full}, {"draft_decode_train_transform", peer.draft}}},
-                      {"ratio_vs_openclip", single / peer.full},
-                      {"ratio_vs_openclip_draft", single / peer.draft},
                       {"loader", loader_rates(set.urls, config, tokenizer.get())}});
     }
   } catch (...) {

@@ -1,6 +1,6 @@
 // `clipforge bench data`: end-to-end loader throughput (read, decode, train transform, tokenise,
 // batch) in samples/s per thread count, on given shards or on generated 640x480 and 1024x768
-// JPEG shards (quality 90), beside OpenCLIP's per-core figures for the same work.
+// JPEG shards (quality 90).
 #pragma once
 
 #include <nlohmann/json.hpp>

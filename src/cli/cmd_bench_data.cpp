@@ -18,7 +18,10 @@ void register_bench_data(CLI::App& bench) {
       ->envname("CLIPFORGE_VOCAB");
   cmd->add_option("--images", config->generated_images, "images per generated size")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--epochs", config->epochs, "epochs per figure (median)")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->callback([config] { bench::print_report("data", bench::run_data_benchmark(*config)); });
+  cmd->callback([config] {
+    apply_thread_settings();
+    bench::print_report("data", bench::run_data_benchmark(*config));
+  });
 }
 
 }  // namespace clipforge::cli

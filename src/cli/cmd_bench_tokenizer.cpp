@@ -15,6 +15,7 @@ void register_bench_tokenizer(CLI::App& bench) {
   cmd->add_option("--vocab", config->vocab_path, "vocabulary file (default: $CLIPFORGE_VOCAB)")
       ->envname("CLIPFORGE_VOCAB");
   cmd->add_option("--captions", config->captions, "number of captions")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--captions-out", config->captions_out, "also write the captions timed to this file, one per line");
   cmd->callback([config] {
     if (config->vocab_path.empty()) {
       throw usage_error("bench tokenizer needs a vocabulary: pass --vocab FILE or set CLIPFORGE_VOCAB");

@@ -8,6 +8,7 @@
 #include "clipforge/build_info.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_file.h"
 
 namespace clipforge {
 namespace {
@@ -206,15 +207,7 @@ ModelConfig load_model_config(const std::string& name_or_path) {
     for (const auto& n : available_model_names()) known += (known.empty() ? "" : ", ") + n;
     throw usage_error("unknown model '" + name_or_path + "' (known: " + known + "; or give a path to a .json)");
   }
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
-    throw input_error(path + ": not valid JSON at byte " + std::to_string(e.byte));
-  } catch (const json::exception& e) {  // e.g. a number too large for any JSON number type
-    throw input_error(path + ": not valid JSON: " + e.what());
-  }
-  return parse_model_config(j, path);
+  return parse_model_config(read_json_file(path), path);
 }
 
 }  // namespace clipforge

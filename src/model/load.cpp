@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_file.h"
 #include "model/config_infer.h"
 #include "model/hf_clip.h"
 #include "model/safetensors.h"
@@ -27,13 +28,7 @@ bool is_zip_archive(const std::string& path) {
 WeightsFile read_hf_folder(const std::string& dir) {
   const std::string config_path = dir + "/config.json", weights_path = dir + "/model.safetensors";
   if (!file_exists(config_path)) throw input_error(dir + ": a folder of weights needs config.json (Hugging Face's layout)");
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(read_file(config_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw input_error(config_path + ": not valid JSON (" + e.what() + ")");
-  }
-  const ModelConfig config = model_config_from_hf(json, config_path);
+  const ModelConfig config = model_config_from_hf(read_json_file(config_path), config_path);
   if (!file_exists(weights_path)) throw input_error(weights_path + ": not found (only safetensors weights are read)");
   SafetensorsFile file = read_safetensors(weights_path);
   WeightsFile out;

@@ -9,6 +9,7 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <climits>
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/machine_info.h"
@@ -92,14 +93,31 @@ nlohmann::json cuda_description() {
   return cuda;
 }
 
+namespace {
+
+// ATen calls sgemm_ through the dynamic linker, so a BLAS loaded ahead of LibTorch answers it
+// even where LibTorch carries MKL (PyPI's): the binary must link LibTorch first (src/cli).
+std::string aten_matmul_library() {
+  // The library holding ATen itself, found by an exported ATen symbol (at::Context::hasMKL): a function
+  // pointer taken here could be the executable's own PLT stub.
+  void* aten = ::dlsym(RTLD_DEFAULT, "_ZN2at7Context6hasMKLEv");
+  Dl_info libtorch{};
+  const std::string blas = detect_blas().library;
+  if (aten != nullptr && ::dladdr(aten, &libtorch) != 0 && libtorch.dli_fname != nullptr && !blas.empty() &&
+      blas == std::filesystem::weakly_canonical(libtorch.dli_fname).string()) {
+    return "MKL (inside LibTorch)";
+  }
+  return "the system BLAS";
+}
+
+}  // namespace
+
 nlohmann::json runtime_description() {
   const nlohmann::json cuda = cuda_description();
   return {{"libtorch", TORCH_VERSION},
           {"intra_op_threads", torch::get_num_threads()},
           {"interop_threads", torch::get_num_interop_threads()},
-          // PyPI's LibTorch runs ATen's matmuls on its own static MKL, whatever BLAS the process
-          // loads for other libraries; Debian's calls the system BLAS.
-          {"aten_matmul", at::hasMKL() ? "MKL (inside LibTorch)" : "the system BLAS"},
+          {"aten_matmul", aten_matmul_library()},
           {"cpu_matmul", cpu_matmul_library()},
           {"large_allocations", g_large_allocations_on_heap ? "heap" : "mmap"},
           {"cuda", cuda}};

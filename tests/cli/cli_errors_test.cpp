@@ -1,10 +1,12 @@
 // The CLI as a user meets it: exit codes, one-line errors, and output that other tools can read.
+#include <ATen/Context.h>
 #include <torch/version.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_tokenizer.h"
 #include "clipforge/torch_features.h"
 #include "model/load.h"
 #include "model/model_fixtures.h"
@@ -37,7 +39,7 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
   auto r = run_cli("info --json --threads 2");
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
-  CHECK(j["blas"]["name"] == "OpenBLAS");
+  CHECK(j["blas"]["name"] == (at::hasMKL() ? "MKL" : "OpenBLAS"));  // see the machine_info test
   CHECK(j["intra_op_threads"] == 2);
   CHECK(j["blas"]["threads"] == 2);
   CHECK(j["cuda"]["available"].is_boolean());
@@ -53,7 +55,8 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
     CHECK(j["cuda"]["runtime"].is_null());
     CHECK(j["collectives"]["nccl_version"].is_null());
   }
-  CHECK((j["aten_matmul"] == "MKL (inside LibTorch)" || j["aten_matmul"] == "the system BLAS"));
+  // A LibTorch with MKL must get its matmuls: the binary links it ahead of the system BLAS.
+  CHECK(j["aten_matmul"] == (at::hasMKL() ? "MKL (inside LibTorch)" : "the system BLAS"));
 #if defined(__SANITIZE_ADDRESS__)
   CHECK(j["large_allocations"] == "mmap");  // ASan's allocator replaces glibc's and refuses mallopt
 #else
@@ -61,7 +64,8 @@ TEST_CASE("info reports the loaded BLAS and the chosen thread count", "[cli][inf
 #endif
   auto text = run_cli("info");
   CHECK(text.exit_code == 0);
-  CHECK_THAT(text.out, Catch::Contains("BLAS:") && Catch::Contains("OpenBLAS") && Catch::Contains("intra-op threads") &&
+  CHECK_THAT(text.out, Catch::Contains("BLAS:") && Catch::Contains(at::hasMKL() ? "MKL" : "OpenBLAS") &&
+                           Catch::Contains("intra-op threads") &&
                            Catch::Contains("CUDA:") && Catch::Contains("NCCL:") && Catch::Contains("ATen matmul:"));
 }
 
@@ -106,11 +110,27 @@ TEST_CASE("bench model prints JSON figures with what they ran on", "[cli][bench]
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["benchmark"] == "model");
-  CHECK(j["environment"]["blas"]["name"] == "OpenBLAS");
+  // Debian's LibTorch calls the system's OpenBLAS; PyPI's keeps its own MKL.
+  CHECK(j["environment"]["blas"]["name"] == (at::hasMKL() ? "MKL" : "OpenBLAS"));
   CHECK(j["environment"]["intra_op_threads"] == 1);
   CHECK_FALSE(j["environment"]["build_type"].get<std::string>().empty());
   CHECK(j["results"]["encode_image"]["per_s"].get<double>() > 0);
   CHECK(j["results"]["encode_text_full_context"]["per_s"].get<double>() > 0);
+}
+
+TEST_CASE("bench tokenizer writes the captions it timed for a peer to time the same", "[cli][bench]") {
+  CLIPFORGE_SHARED_PATH_OR_SKIP(vocab, "data/bpe_simple_vocab_16e6.txt.gz");
+  const std::string captions = testing::temp_dir() + "/captions.txt";
+  auto r = run_cli("bench tokenizer --vocab " + vocab + " --captions 50 --captions-out " + captions);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["results"]["captions"] == 50);
+  CHECK(j["results"]["batch_cold_cache"]["captions_per_s"].get<double>() > 0);
+  CHECK_FALSE(j["results"]["batch_cold_cache"].contains("ratio"));  // no peer measured here, so no ratio
+  std::ifstream in(captions);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  CHECK(lines == bench::benchmark_captions(50, bench::TokenizerBenchConfig{}.seed));
 }
 
 TEST_CASE("an unknown subcommand or flag is a usage error", "[cli]") {

@@ -28,6 +28,18 @@ def clipforge():
     return run
 
 
+@pytest.fixture(scope="session")
+def shared_dir():
+    """The team's reference data (CLIPFORGE_SHARED_DIR, else ../shared beside the checkout). Absent,
+    a test skips with the reason shown, or fails where CLIPFORGE_REQUIRE_SHARED is set (CI)."""
+    path = os.environ.get("CLIPFORGE_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")
+    if not os.path.isdir(path):
+        if os.environ.get("CLIPFORGE_REQUIRE_SHARED"):
+            pytest.fail(f"{path} not found and CLIPFORGE_REQUIRE_SHARED is set")
+        pytest.skip(f"{path} not found (set CLIPFORGE_SHARED_DIR)")
+    return os.path.abspath(path)
+
+
 def colour_image(name, seed, width=40, height=40):
     """A noisy rectangle of one colour: different seeds give different pixels."""
     rng = np.random.default_rng(seed)

@@ -1,6 +1,7 @@
 """Hugging Face transformers' CLIPModel, CLIPTokenizer and CLIPImageProcessor: a model
 clipforge trained becomes a folder they load with equal outputs, and an HF folder loads in
 clipforge with equal outputs."""
+import json
 import os
 import subprocess
 
@@ -9,7 +10,7 @@ import open_clip
 import torch
 import transformers
 from PIL import Image
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from conftest import COLOURS, check_rows_equal, colour_image, train_briefly, write_config
 from test_openclip import RESNET, TEXTS, VIT, clipforge_embeddings, openclip_model
@@ -95,3 +96,100 @@ def test_a_resnet_model_is_refused_for_hf_with_one_line(tmp_path):
                            open_clip.tokenizer.default_bpe(), weights, str(tmp_path / "hf")], capture_output=True, text=True)
     assert done.returncode == 4 and "no ModifiedResNet" in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def hf_from_openai(state, heads):
+    """OpenAI's CLIP state dict as an HF CLIPModel, mapped as transformers' own conversion script
+    (convert_clip_original_pytorch_to_hf.py, not shipped in its wheel) maps it, written here
+    independently of clipforge's mapping."""
+    text_width = state["ln_final.weight"].shape[0]
+    vision_width, patch = state["visual.conv1.weight"].shape[0], state["visual.conv1.weight"].shape[-1]
+    grid = round((state["visual.positional_embedding"].shape[0] - 1) ** 0.5)
+    layers = lambda prefix: len({k[len(prefix):].split(".")[0] for k in state if k.startswith(prefix)})
+    config = transformers.CLIPConfig(
+        text_config={"vocab_size": state["token_embedding.weight"].shape[0], "hidden_size": text_width,
+                     "intermediate_size": 4 * text_width, "num_hidden_layers": layers("transformer.resblocks."),
+                     "num_attention_heads": heads["text"], "max_position_embeddings": state["positional_embedding"].shape[0],
+                     "hidden_act": "quick_gelu"},
+        vision_config={"hidden_size": vision_width, "intermediate_size": 4 * vision_width,
+                       "num_hidden_layers": layers("visual.transformer.resblocks."), "num_attention_heads": heads["vision"],
+                       "image_size": grid * patch, "patch_size": patch, "hidden_act": "quick_gelu"},
+        projection_dim=state["text_projection"].shape[1])
+    hf = {"logit_scale": state["logit_scale"], "text_projection.weight": state["text_projection"].T,
+          "visual_projection.weight": state["visual.proj"].T,
+          "text_model.embeddings.token_embedding.weight": state["token_embedding.weight"],
+          "text_model.embeddings.position_embedding.weight": state["positional_embedding"],
+          "text_model.final_layer_norm.weight": state["ln_final.weight"],
+          "text_model.final_layer_norm.bias": state["ln_final.bias"],
+          "vision_model.embeddings.class_embedding": state["visual.class_embedding"],
+          "vision_model.embeddings.patch_embedding.weight": state["visual.conv1.weight"],
+          "vision_model.embeddings.position_embedding.weight": state["visual.positional_embedding"]}
+    for ours, theirs in (("pre_layrnorm", "ln_pre"), ("post_layernorm", "ln_post")):
+        for p in ("weight", "bias"):
+            hf[f"vision_model.{ours}.{p}"] = state[f"visual.{theirs}.{p}"]
+    for tower, prefix in (("text_model", "transformer.resblocks"), ("vision_model", "visual.transformer.resblocks")):
+        for i in range(layers(prefix + ".")):
+            src, dst = f"{prefix}.{i}", f"{tower}.encoder.layers.{i}"
+            for p in ("weight", "bias"):
+                for name, chunk in zip("qkv", state[f"{src}.attn.in_proj_{p}"].chunk(3)):
+                    hf[f"{dst}.self_attn.{name}_proj.{p}"] = chunk
+                for ours, theirs in (("self_attn.out_proj", "attn.out_proj"), ("layer_norm1", "ln_1"),
+                                     ("layer_norm2", "ln_2"), ("mlp.fc1", "mlp.c_fc"), ("mlp.fc2", "mlp.c_proj")):
+                    hf[f"{dst}.{ours}.{p}"] = state[f"{src}.{theirs}.{p}"]
+    model = transformers.CLIPModel(config).eval()
+    missing, unexpected = model.load_state_dict({k: v.float().contiguous() for k, v in hf.items()}, strict=False)
+    assert not unexpected and all("position_ids" in k for k in missing), (missing, unexpected)
+    return model
+
+
+def test_an_hf_folder_of_a_converted_openai_model_loads_in_clipforge(clipforge, tmp_path, shared_dir):
+    reference = os.path.join(shared_dir, "reference", "models", "vit_tiny")
+    manifest = json.load(open(os.path.join(reference, "manifest.json")))
+    expected = load_file(os.path.join(reference, "expected.safetensors"))
+    state = torch.jit.load(os.path.join(reference, manifest["files"]["torchscript"]), map_location="cpu").state_dict()
+    model = hf_from_openai(state, {"text": manifest["derived"]["text_heads"], "vision": manifest["derived"]["vision_heads"]})
+    # The HF model itself must give the original implementation's features first.
+    with torch.no_grad():
+        hf_images = features(model.get_image_features(pixel_values=expected["image_input"]))
+        mask = (torch.arange(expected["text_tokens"].shape[1]) <= expected["text_tokens"].argmax(-1, keepdim=True)).long()
+        hf_texts = features(model.get_text_features(input_ids=expected["text_tokens"], attention_mask=mask))
+    check_rows_equal(hf_images.numpy(), expected["image_features"].numpy(), "HF model of OpenAI's weights, images")
+    check_rows_equal(hf_texts.numpy(), expected["text_features"].numpy(), "HF model of OpenAI's weights, texts")
+
+    hf_dir = str(tmp_path / "hf")
+    model.save_pretrained(hf_dir)
+    vocab = os.path.join(shared_dir, "data", "bpe_simple_vocab_16e6.txt.gz")
+    texts = str(tmp_path / "texts.txt")
+    with open(texts, "w") as f:
+        f.write("\n".join(manifest["captions"]) + "\n")
+    clipforge("embed", "--weights", hf_dir, "--vocab", vocab, "--images", os.path.join(reference, "images"),
+              "--out", tmp_path / "images.npy", "--threads", 1)
+    clipforge("embed", "--weights", hf_dir, "--vocab", vocab, "--texts", texts, "--out", tmp_path / "texts.npy",
+              "--threads", 1)
+    check_rows_equal(np.load(tmp_path / "images.npy"), normalized(expected["image_features"]), "clipforge on the HF folder, images")
+    check_rows_equal(np.load(tmp_path / "texts.npy"), normalized(expected["text_features"]), "clipforge on the HF folder, texts")
+
+
+def test_clipforge_converts_an_openai_archive_to_a_folder_transformers_loads(clipforge, tmp_path, shared_dir):
+    reference = os.path.join(shared_dir, "reference", "models", "vit_tiny")
+    expected = load_file(os.path.join(reference, "expected.safetensors"))
+    manifest = json.load(open(os.path.join(reference, "manifest.json")))
+    # A traced archive does not record its heads: clipforge, like OpenAI's build_model, would take
+    # width // 64; this model's text has 2 heads of 16, so its config is given.
+    config = write_config(str(tmp_path), "vit_tiny", manifest["open_clip_model_config"])
+    hf_dir = str(tmp_path / "hf")
+    clipforge("convert", "--to", "hf", "--model", config, "--vocab",
+              os.path.join(shared_dir, "data", "bpe_simple_vocab_16e6.txt.gz"), os.path.join(reference, "vit_tiny_jit.pt"), hf_dir)
+    model = transformers.CLIPModel.from_pretrained(hf_dir).eval()
+    tokenizer = transformers.CLIPTokenizer.from_pretrained(hf_dir)
+    captions = manifest["captions"]
+    tokens = tokenizer(captions, padding="max_length", max_length=77, truncation=True, return_tensors="pt")
+    # HF's truncation keeps end-of-text last, as OpenAI's tokenize(truncate=True) does; padding aside.
+    for ids, mask, reference_ids in zip(tokens["input_ids"], tokens["attention_mask"], expected["text_tokens"]):
+        length = int(mask.sum())
+        assert ids[:length].tolist() == reference_ids[:length].tolist() and not reference_ids[length:].any()
+    with torch.no_grad():
+        images = features(model.get_image_features(pixel_values=expected["image_input"]))
+        texts = features(model.get_text_features(**tokens))
+    check_rows_equal(images.numpy(), expected["image_features"].numpy(), "OpenAI archive via clipforge in HF, images")
+    check_rows_equal(texts.numpy(), expected["text_features"].numpy(), "OpenAI archive via clipforge in HF, texts")
