@@ -4,7 +4,9 @@
 #   CLIPFORGE_HAVE_CUDA  LibTorch was built with CUDA (libtorch_cuda is linked)
 #   CLIPFORGE_HAVE_NCCL  ...and with c10d's NCCL process group compiled in
 # A CUDA LibTorch without NCCL stops here: distributed GPU training would otherwise fail at run
-# time on every rank.
+# time on every rank. It also sets the link order the programs need with PyPI's LibTorch
+# (libstdc++ first, and libtorch_cpu ahead of the system BLAS).
+
 # How many of LIBRARY's defined dynamic symbols (demangled) match the grep PATTERN, into OUT:
 # what a LibTorch build offers is read from what its libraries export.
 function(clipforge_count_exports library pattern out)

@@ -38,6 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TINY = os.path.join(ROOT, "..", "shared", "design", "bench-configs", "tiny-ViT-p8-64.json")
 IMAGE_SIZES = [(640, 480), (1024, 768)]
+ROWS = ("train", "inference", "tokenizer", "data")
 
 
 # ---------------------------------------------------------------- the OpenCLIP side (a child process)
@@ -113,7 +114,7 @@ def openclip_inference(a):
 
 def openclip_tokenizer(a):
     import open_clip
-    with open(a.captions) as f:
+    with open(a.captions, encoding="utf-8") as f:
         captions = f.read().split("\n")[:-1]
     tokenizer = open_clip.tokenizer.SimpleTokenizer(bpe_path=a.vocab)
     fresh_cache = dict(tokenizer.cache)  # the special tokens only
@@ -145,7 +146,6 @@ def openclip_data(a):
     for epoch in range(a.epochs):
         random.seed(epoch)
         torch.manual_seed(epoch)
-        tokenizer.cache = {k: v for k, v in tokenizer.cache.items() if k.startswith("<")}
         start, count = time.perf_counter(), 0
         for shard in shards:
             with tarfile.open(shard) as tar:
@@ -241,8 +241,11 @@ def write_shards(folder, width, height, count, per_shard=64):
 WAIT_POLICIES = {"default": None, "PASSIVE": "PASSIVE"}
 
 
-def with_wait_policy(policy):
+def side_environment(policy, threads):
+    """This process's environment with an OpenMP wait policy, and OpenBLAS's own pool held to the
+    thread count (clipforge sets it itself; torch.set_num_threads leaves it alone)."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
     if WAIT_POLICIES[policy]:
         env["OMP_WAIT_POLICY"] = WAIT_POLICIES[policy]
     return env
@@ -253,13 +256,14 @@ class Driver:
         self.a = a
         self.openclip = [sys.executable, os.path.abspath(__file__), "openclip"]
         self.rows = []
-        self.env, self.probe = {}, {}
+        self.policy, self.probe = {}, {}
         self.choose_wait_policies()
 
     def choose_wait_policies(self):
-        """Each side in its best setting: idle OpenMP threads that spin (libgomp's default) or that
-        sleep (OMP_WAIT_POLICY=PASSIVE). Which is faster depends on the BLAS: OpenBLAS's own
-        threads and spinning OpenMP ones fight over the cores. Probe: ViT-B-32 encode_image, batch 1."""
+        """Each side in its best setting: libgomp's default (idle threads spin a while, then sleep)
+        or OMP_WAIT_POLICY=PASSIVE (they sleep at once). Which is faster depends on the BLAS:
+        OpenBLAS's own threads and spinning OpenMP ones fight over the cores. Probe: ViT-B-32
+        encode_image at batch 1, the policies alternated twice, the better median kept for every row."""
         config = os.path.join(ROOT, "models", "ViT-B-32.json")
         probe = ["--model", config, "--batch", "1", "--warmup", "2", "--iters", "8"]
         threads = str(self.a.threads)
@@ -267,9 +271,13 @@ class Driver:
                 ("clipforge", [self.a.clipforge, "--threads", threads, "bench", "model"] + probe,
                  lambda r: r["results"]["encode_image"]["per_s"]),
                 ("openclip", self.openclip + ["inference"] + probe + ["--threads", threads], lambda r: r["encode_image"])):
-            rates = {policy: read(run_json(command, with_wait_policy(policy))) for policy in WAIT_POLICIES}
+            runs = {policy: [] for policy in WAIT_POLICIES}
+            for _ in range(2):
+                for policy in WAIT_POLICIES:
+                    runs[policy].append(read(run_json(command, side_environment(policy, threads))))
+            rates = {policy: statistics.median(r) for policy, r in runs.items()}
             best = max(rates, key=rates.get)
-            self.env[side], self.probe[side] = with_wait_policy(best), {"images_per_s": rates, "chosen": best}
+            self.policy[side], self.probe[side] = best, {"images_per_s": runs, "chosen": best}
             print(f"probe      {side:9} OMP wait policy: " + ", ".join(f"{p} {r:.1f}/s" for p, r in rates.items()) +
                   f" -> {best}", file=sys.stderr, flush=True)
 
@@ -277,18 +285,28 @@ class Driver:
         """Alternates the two sides for --rounds rounds; medians and their ratio per figure."""
         threads = str(threads or self.a.threads)
         ours, theirs = {f: [] for f in clipforge_figures}, {f: [] for f in openclip_figures}
-        for _ in range(self.a.rounds):
-            report = run_json([self.a.clipforge, "--threads", threads] + clipforge_args, self.env["clipforge"])
+
+        def run_clipforge():
+            report = run_json([self.a.clipforge, "--threads", threads] + clipforge_args,
+                              side_environment(self.policy["clipforge"], threads))
             for figure, path in clipforge_figures.items():
                 value = report
                 for key in path:
                     value = value[key]
                 ours[figure].append(value)
-            result = run_json(self.openclip + openclip_args + ["--threads", threads], self.env["openclip"])
-            for figure, key in openclip_figures.items():
-                theirs[figure].append(result[key])
             # The environment as the first figure ran (the thread count of each row is in the row).
             self.clipforge_environment = getattr(self, "clipforge_environment", None) or report.get("environment")
+
+        def run_openclip():
+            result = run_json(self.openclip + openclip_args + ["--threads", threads],
+                              side_environment(self.policy["openclip"], threads))
+            for figure, key in openclip_figures.items():
+                theirs[figure].append(result[key])
+
+        for round_ in range(self.a.rounds):
+            # Who goes first alternates, so neither side always runs on a machine the other warmed.
+            for run in ((run_clipforge, run_openclip) if round_ % 2 == 0 else (run_openclip, run_clipforge)):
+                run()
         for figure in clipforge_figures:
             c, o = statistics.median(ours[figure]), statistics.median(theirs[figure])
             line = {"row": row, "what": what, "figure": figure, "unit": unit, "threads": int(threads), "clipforge": c, "openclip": o,
@@ -336,7 +354,7 @@ class Driver:
         for width, height in IMAGE_SIZES:
             folder = os.path.join(scratch, f"{width}x{height}")
             urls = write_shards(folder, width, height, count)
-            self.compare("data", f"{width}x{height} JPEG, 1 thread", ["bench", "data", os.path.join(folder, urls),
+            self.compare("data", f"{width}x{height} JPEG, 1 thread", ["bench", "data", urls,
                                                                       "--threads", "1", "--vocab", self.a.vocab],
                          {"samples_per_s": ["results", "loader", 0, "samples_per_s"]},
                          ["data", "--folder", folder, "--vocab", self.a.vocab], {"samples_per_s": "samples_per_s"},
@@ -350,11 +368,15 @@ def main():
     p.add_argument("--clipforge", required=True, help="the clipforge binary")
     p.add_argument("--vocab", required=True, help="BPE merges file (OpenAI's)")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads of both sides (tokenizer and data: 1)")
-    p.add_argument("--rows", default="train,inference,tokenizer,data")
-    p.add_argument("--rounds", type=int, default=2, help="alternations of the two sides per figure (median)")
+    p.add_argument("--rows", default=",".join(ROWS), help="comma-separated, of " + ",".join(ROWS))
+    p.add_argument("--rounds", type=int, default=2, choices=range(1, 10), metavar="1-9",
+                   help="alternations of the two sides per figure (median; with 2, the mean)")
     p.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run, not for figures)")
     p.add_argument("--out", help="also write the JSON here")
     a = p.parse_args()
+    unknown = set(a.rows.split(",")) - set(ROWS)
+    if unknown:
+        p.error(f"--rows: unknown {', '.join(sorted(unknown))} (known: {', '.join(ROWS)})")
     driver = Driver(a)
     with tempfile.TemporaryDirectory(prefix="clipforge_peer_") as scratch:
         for row in a.rows.split(","):
@@ -362,7 +384,8 @@ def main():
                 getattr(driver, row)(scratch)
             else:
                 getattr(driver, row)()
-    openclip_env = run_json(driver.openclip + ["environment", "--threads", str(a.threads)], driver.env["openclip"])
+    openclip_env = run_json(driver.openclip + ["environment", "--threads", str(a.threads)],
+                            side_environment(driver.policy["openclip"], a.threads))
     keep = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "GLIBC_TUNABLES", "OMP_NUM_THREADS") if k in os.environ}
     result = {"benchmark": "peer", "threads": a.threads, "rounds": a.rounds, "quick": a.quick, "process_environment": keep,
               "omp_wait_policy": driver.probe,

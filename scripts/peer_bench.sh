@@ -9,10 +9,10 @@
 #       (.venv-torch1/, made by scripts/setup.sh --peer-torch1)
 #
 # Each side in its best setting here: THREADS (default 2) intra-op threads, glibc's malloc keeping
-# freed memory (no trim, no mmap below 32 MiB: a training step reuses its buffers instead of
-# faulting fresh pages in), and the OpenMP wait policy (spin or sleep) a probe finds faster for
-# that side. OPENBLAS_CORETYPE is left as the machine sets it. JSON on stdout; one line per figure
-# on stderr.
+# freed memory on the heap (no trim, no mmap: a step reuses its buffers instead of faulting fresh
+# pages in; clipforge sets the same with mallopt), and the OpenMP wait policy a probe finds faster
+# for that side. OPENBLAS_CORETYPE is left as the machine sets it. JSON on stdout; one line per
+# figure on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--torch1" ]; then
@@ -24,6 +24,6 @@ else
   python=.venv/bin/python binary=build-torch2/src/cli/clipforge
 fi
 [ -x "$binary" ] || { echo "peer_bench: $binary not built (scripts/build.sh, TORCH2=1 for build-torch2)" >&2; exit 2; }
-export GLIBC_TUNABLES=glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_threshold=33554432
+export GLIBC_TUNABLES=glibc.malloc.trim_threshold=18446744073709551615:glibc.malloc.mmap_max=0
 exec "$python" scripts/peer_bench.py --clipforge "$binary" --threads "${THREADS:-2}" \
   --vocab "$("$python" -c 'import open_clip; print(open_clip.tokenizer.default_bpe())')" "$@"

@@ -22,8 +22,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Two photo sizes common in web data sets; scripts/peer_bench.sh times OpenCLIP's PIL pipeline and
-// this loader on the same shards.
+// Two photo sizes common in web data sets (scripts/peer_bench.sh writes shards of the same two
+// sizes to time OpenCLIP's PIL pipeline and this loader on the same files).
 struct ImageSize {
   int width, height;
 };

@@ -96,14 +96,14 @@ nlohmann::json cuda_description() {
 namespace {
 
 // ATen calls sgemm_ through the dynamic linker, so a BLAS loaded ahead of LibTorch answers it
-// even where LibTorch carries MKL (PyPI's): the binary must link LibTorch first (src/cli).
+// even where LibTorch carries MKL (PyPI's): cmake/torch_features.cmake links LibTorch first.
 std::string aten_matmul_library() {
   // The library holding ATen itself, found by an exported ATen symbol (at::Context::hasMKL): a function
   // pointer taken here could be the executable's own PLT stub.
   void* aten = ::dlsym(RTLD_DEFAULT, "_ZN2at7Context6hasMKLEv");
   Dl_info libtorch{};
   const std::string blas = detect_blas().library;
-  if (aten != nullptr && ::dladdr(aten, &libtorch) != 0 && libtorch.dli_fname != nullptr && !blas.empty() &&
+  if (at::hasMKL() && aten != nullptr && ::dladdr(aten, &libtorch) != 0 && libtorch.dli_fname != nullptr && !blas.empty() &&
       blas == std::filesystem::weakly_canonical(libtorch.dli_fname).string()) {
     return "MKL (inside LibTorch)";
   }

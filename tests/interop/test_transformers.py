@@ -7,6 +7,7 @@ import subprocess
 
 import numpy as np
 import open_clip
+import pytest
 import torch
 import transformers
 from PIL import Image
@@ -142,11 +143,20 @@ def hf_from_openai(state, heads):
     return model
 
 
-def test_an_hf_folder_of_a_converted_openai_model_loads_in_clipforge(clipforge, tmp_path, shared_dir):
-    reference = os.path.join(shared_dir, "reference", "models", "vit_tiny")
-    manifest = json.load(open(os.path.join(reference, "manifest.json")))
-    expected = load_file(os.path.join(reference, "expected.safetensors"))
-    state = torch.jit.load(os.path.join(reference, manifest["files"]["torchscript"]), map_location="cpu").state_dict()
+@pytest.fixture
+def openai_reference(shared_dir):
+    """OpenAI's TorchScript archive of the tiny reference ViT: (folder, manifest, expected tensors,
+    archive path, OpenAI's BPE vocabulary)."""
+    folder = os.path.join(shared_dir, "reference", "models", "vit_tiny")
+    with open(os.path.join(folder, "manifest.json")) as f:
+        manifest = json.load(f)
+    return (folder, manifest, load_file(os.path.join(folder, "expected.safetensors")),
+            os.path.join(folder, manifest["files"]["torchscript"]), os.path.join(shared_dir, "data", "bpe_simple_vocab_16e6.txt.gz"))
+
+
+def test_an_hf_folder_of_a_converted_openai_model_loads_in_clipforge(clipforge, tmp_path, openai_reference):
+    reference, manifest, expected, archive, vocab = openai_reference
+    state = torch.jit.load(archive, map_location="cpu").state_dict()
     model = hf_from_openai(state, {"text": manifest["derived"]["text_heads"], "vision": manifest["derived"]["vision_heads"]})
     # The HF model itself must give the original implementation's features first.
     with torch.no_grad():
@@ -158,7 +168,6 @@ def test_an_hf_folder_of_a_converted_openai_model_loads_in_clipforge(clipforge, 
 
     hf_dir = str(tmp_path / "hf")
     model.save_pretrained(hf_dir)
-    vocab = os.path.join(shared_dir, "data", "bpe_simple_vocab_16e6.txt.gz")
     texts = str(tmp_path / "texts.txt")
     with open(texts, "w") as f:
         f.write("\n".join(manifest["captions"]) + "\n")
@@ -170,16 +179,13 @@ def test_an_hf_folder_of_a_converted_openai_model_loads_in_clipforge(clipforge, 
     check_rows_equal(np.load(tmp_path / "texts.npy"), normalized(expected["text_features"]), "clipforge on the HF folder, texts")
 
 
-def test_clipforge_converts_an_openai_archive_to_a_folder_transformers_loads(clipforge, tmp_path, shared_dir):
-    reference = os.path.join(shared_dir, "reference", "models", "vit_tiny")
-    expected = load_file(os.path.join(reference, "expected.safetensors"))
-    manifest = json.load(open(os.path.join(reference, "manifest.json")))
+def test_clipforge_converts_an_openai_archive_to_a_folder_transformers_loads(clipforge, tmp_path, openai_reference):
+    _, manifest, expected, archive, vocab = openai_reference
     # A traced archive does not record its heads: clipforge, like OpenAI's build_model, would take
     # width // 64; this model's text has 2 heads of 16, so its config is given.
     config = write_config(str(tmp_path), "vit_tiny", manifest["open_clip_model_config"])
     hf_dir = str(tmp_path / "hf")
-    clipforge("convert", "--to", "hf", "--model", config, "--vocab",
-              os.path.join(shared_dir, "data", "bpe_simple_vocab_16e6.txt.gz"), os.path.join(reference, "vit_tiny_jit.pt"), hf_dir)
+    clipforge("convert", "--to", "hf", "--model", config, "--vocab", vocab, archive, hf_dir)
     model = transformers.CLIPModel.from_pretrained(hf_dir).eval()
     tokenizer = transformers.CLIPTokenizer.from_pretrained(hf_dir)
     captions = manifest["captions"]
