@@ -44,17 +44,22 @@ std::string real_path(const char* path) {
 
 }  // namespace
 
+std::string library_defining(const char* symbol) {
+  void* address = ::dlsym(RTLD_DEFAULT, symbol);
+  Dl_info where{};
+  if (address == nullptr || ::dladdr(address, &where) == 0 || where.dli_fname == nullptr) return "";
+  return real_path(where.dli_fname);
+}
+
 BlasInfo detect_blas() {
   BlasInfo info;
   // Ask the dynamic linker which loaded object answers sgemm_: that is the BLAS LibTorch's
   // matmuls really call, whatever the build configuration says.
-  void* sgemm = ::dlsym(RTLD_DEFAULT, "sgemm_");
-  Dl_info where{};
-  if (sgemm == nullptr || ::dladdr(sgemm, &where) == 0 || where.dli_fname == nullptr) {
+  info.library = library_defining("sgemm_");
+  if (info.library.empty()) {
     info.name = "none loaded";
     return info;
   }
-  info.library = real_path(where.dli_fname);
   if (auto get_config = find_symbol<char* (*)()>(info.library, "openblas_get_config")) {
     info.name = "OpenBLAS";
     info.config = get_config();

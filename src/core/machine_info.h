@@ -15,6 +15,11 @@ struct BlasInfo {
 };
 
 BlasInfo detect_blas();
+
+// The resolved path of the loaded shared object whose definition of `symbol` a call by that name
+// reaches (the dynamic linker's global lookup order), or "" when no loaded object defines it.
+std::string library_defining(const char* symbol);
+
 std::string cpu_model();
 int hardware_cores();
 

@@ -9,7 +9,6 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <climits>
-#include <filesystem>
 
 #include "core/error.h"
 #include "core/machine_info.h"
@@ -98,16 +97,11 @@ namespace {
 // ATen calls sgemm_ through the dynamic linker, so a BLAS loaded ahead of LibTorch answers it
 // even where LibTorch carries MKL (PyPI's): cmake/torch_features.cmake links LibTorch first.
 std::string aten_matmul_library() {
-  // The library holding ATen itself, found by an exported ATen symbol (at::Context::hasMKL): a function
+  // ATen's own library, found by one of its exported symbols (at::Context::hasMKL): a function
   // pointer taken here could be the executable's own PLT stub.
-  void* aten = ::dlsym(RTLD_DEFAULT, "_ZN2at7Context6hasMKLEv");
-  Dl_info libtorch{};
   const std::string blas = detect_blas().library;
-  if (at::hasMKL() && aten != nullptr && ::dladdr(aten, &libtorch) != 0 && libtorch.dli_fname != nullptr && !blas.empty() &&
-      blas == std::filesystem::weakly_canonical(libtorch.dli_fname).string()) {
-    return "MKL (inside LibTorch)";
-  }
-  return "the system BLAS";
+  const bool inside = !blas.empty() && blas == library_defining("_ZN2at7Context6hasMKLEv");
+  return at::hasMKL() && inside ? "MKL (inside LibTorch)" : "the system BLAS";
 }
 
 }  // namespace
