@@ -11,7 +11,7 @@
 # FUZZ_SEED (default 1) is libFuzzer's -seed; 0 means a random one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGETS=(safetensors model_config webdataset tokenizer shard_urls rerank_jsonl npy csv image_decode)
+TARGETS=(safetensors model_config webdataset tokenizer shard_urls rerank_jsonl npy csv image_decode serve_requests)
 BUILD_DIR=build-fuzz
 
 usage() { echo "usage: scripts/fuzz.sh --list | TARGET SECONDS | --all SECONDS" >&2; exit 2; }

@@ -21,6 +21,8 @@ PACKAGES=(
   python3-torch          # only for the tests that launch ranks with torchrun
   libarchive-dev libjpeg-dev   # shard reading/writing; direct JPEG decoding in the data loader
   libfaiss-dev           # nearest-neighbour indexes (`clipforge index`, `search`)
+  libcpp-httplib-dev     # HTTP/1.1 server of `clipforge serve`
+  wrk                    # load generator of scripts/serve_bench.sh
   clang libclang-rt-14-dev     # libFuzzer targets (scripts/fuzz.sh)
   iproute2               # `ip netns`: the two-node tests (scripts/netns_nodes.sh)
 )
@@ -67,12 +69,14 @@ fi
 # LibTorch 2.x: the torch wheel carries headers, libraries and share/cmake/Torch. The wheel's
 # libraries find the CUDA 13 runtime, cuBLAS, cuDNN and NCCL in the machine's toolkit
 # (/usr/local/cuda, on the loader's path); the three it lacks come as wheels (requirements file).
-# The same environment holds the oracle packages of tests/interop (the real OpenCLIP, ...).
-requirements=(scripts/requirements-torch2.txt scripts/requirements-oracle.txt scripts/requirements-transformers4.txt)
+# The same environment holds the oracle packages of tests/interop (the real OpenCLIP, ...) and
+# the serve benchmark's FastAPI service and schemathesis.
+requirements=(scripts/requirements-torch2.txt scripts/requirements-oracle.txt scripts/requirements-transformers4.txt
+              scripts/requirements-serve.txt)
 if ! cat "${requirements[@]}" | cmp -s - .venv/installed-requirements.txt; then
   echo "setup: installing LibTorch 2.x ($(grep -m1 '^torch==' "${requirements[0]}")) and the interop oracles into .venv"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "${requirements[0]}" -r "${requirements[1]}"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r "${requirements[0]}" -r "${requirements[1]}" -r "${requirements[3]}"
   rm -rf .venv/transformers4
   .venv/bin/pip install -q --disable-pip-version-check --no-deps --target .venv/transformers4 -r "${requirements[2]}"
   cat "${requirements[@]}" > .venv/installed-requirements.txt

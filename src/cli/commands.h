@@ -42,6 +42,7 @@ void register_rerank(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_index(CLI::App& app);
 void register_search(CLI::App& app);
+void register_serve(CLI::App& app);
 void register_bench_search(CLI::App& bench);
 
 // --max-image-pixels of every command that decodes images (0 = no limit, as PIL's None).

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::register_eval(app);
   cli::register_index(app);
   cli::register_search(app);
+  cli::register_serve(app);
   CLI::App* bench = app.add_subcommand("bench", "benchmarks that print JSON figures and what they ran on");
   bench->require_subcommand(1);
   cli::register_bench_model(*bench);

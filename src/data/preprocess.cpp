@@ -12,11 +12,15 @@
 namespace clipforge::data {
 
 Preprocessed preprocess_file(const std::string& image_path, int size, std::uint64_t max_pixels) {
+  return preprocess_bytes(read_file(image_path), image_path, size, max_pixels);
+}
+
+Preprocessed preprocess_bytes(const std::string& bytes, const std::string& name, int size, std::uint64_t max_pixels) {
   if (size <= 0) throw usage_error("preprocess: --image-size must be positive");
   DecodeOptions options;
   options.max_pixels = max_pixels;
-  const DecodedImage image = decode_rgb(read_file(image_path), options);
-  if (image.status != DecodeStatus::kOk) throw input_error(image_path + ": " + decode_failure(image, options));
+  const DecodedImage image = decode_rgb(bytes, options);
+  if (image.status != DecodeStatus::kOk) throw input_error(name + ": " + decode_failure(image, options));
   Preprocessed result;
   result.size = size;
   result.crop.resize(3 * static_cast<std::size_t>(size) * size);

@@ -19,6 +19,9 @@ struct Preprocessed {
 // states more than `max_pixels` pixels (0 = no limit; decode.h).
 Preprocessed preprocess_file(const std::string& image_path, int size, std::uint64_t max_pixels);
 
+// The same for an image already in memory (`clipforge serve`); `name` stands for it in errors.
+Preprocessed preprocess_bytes(const std::string& bytes, const std::string& name, int size, std::uint64_t max_pixels);
+
 // Writes `npy_path` (and `png_path` unless empty). Throws runtime_error on write failures.
 void write_preprocessed(const Preprocessed& result, const std::string& npy_path, const std::string& png_path);
 

@@ -21,6 +21,23 @@ std::string csv_field(const std::string& value) {
   return quoted + "\"";
 }
 
+}  // namespace
+
+torch::Tensor pair_cosines(const torch::Tensor& image_features, const torch::Tensor& text_features) {
+  return (image_features * text_features).sum(1).to(torch::kDouble).contiguous();
+}
+
+nlohmann::json pair_score(const nlohmann::json& image, const std::string& caption, double cosine) {
+  return {{"image", image}, {"caption", caption}, {"cosine", cosine}, {"clip_score", clip_score_of(cosine)}, {"clip_s", clip_s_of(cosine)}};
+}
+
+nlohmann::json mean_score(double sum_cos_clamped, int64_t pairs, int64_t skipped) {
+  return {{"pairs", pairs}, {"skipped", skipped}, {"clip_score", clip_score_of(sum_cos_clamped / pairs)},
+          {"clip_s", clip_s_of(sum_cos_clamped / pairs)}};
+}
+
+namespace {
+
 // Writes one line per pair as batches arrive, and keeps what the mean needs.
 class PairWriter {
  public:
@@ -31,13 +48,12 @@ class PairWriter {
   // Row i of the (normalised) feature matrices is the pair (ids[i], captions[i]).
   void write(const std::vector<std::string>& ids, const std::vector<std::string>& captions, const torch::Tensor& image_features,
              const torch::Tensor& text_features) {
-    const torch::Tensor cosines = (image_features * text_features).sum(1).to(torch::kDouble).contiguous();
+    const torch::Tensor cosines = pair_cosines(image_features, text_features);
     const double* cosine = cosines.data_ptr<double>();
     for (size_t j = 0; j < captions.size(); ++j) {
       sum_cos_clamped_ += cosine[j] > 0 ? cosine[j] : 0.0;
       if (json_)
-        out_ << nlohmann::json{{"image", ids[j]}, {"caption", captions[j]}, {"cosine", cosine[j]},
-                               {"clip_score", clip_score_of(cosine[j])}, {"clip_s", clip_s_of(cosine[j])}}.dump() << "\n";
+        out_ << pair_score(ids[j], captions[j], cosine[j]).dump() << "\n";
       else
         out_ << csv_field(ids[j]) << "," << csv_field(captions[j]) << "," << cosine[j] << "," << clip_score_of(cosine[j]) << ","
              << clip_s_of(cosine[j]) << "\n";
@@ -53,8 +69,7 @@ class PairWriter {
     summary.mean_clip_score = clip_score_of(sum_cos_clamped_ / scored_);
     summary.mean_clip_s = clip_s_of(sum_cos_clamped_ / scored_);
     if (json_)
-      out_ << nlohmann::json{{"mean", {{"pairs", scored_}, {"skipped", skipped}, {"clip_score", summary.mean_clip_score},
-                                       {"clip_s", summary.mean_clip_s}}}}.dump() << "\n";
+      out_ << nlohmann::json{{"mean", mean_score(sum_cos_clamped_, scored_, skipped)}}.dump() << "\n";
     else
       out_ << "mean (" << scored_ << " pairs),," << "," << summary.mean_clip_score << "," << summary.mean_clip_s << "\n";
     return summary;

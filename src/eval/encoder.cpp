@@ -6,8 +6,10 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "eval/classifier_cache.h"
 #include "eval/image_inputs.h"
 #include "eval/zeroshot.h"
+#include "model/config.h"
 #include "model/runtime.h"
 
 namespace clipforge {
@@ -86,17 +88,29 @@ torch::Tensor Encoder::encode_texts(const std::vector<std::string>& texts, std::
       warnings << "clipforge: warning: text of " << bpe << " tokens truncated to the context of " << context
                << " (end of text kept): '" << text.substr(0, 60) << (text.size() > 60 ? "...'" : "'") << "\n";
   }
-  c10::InferenceMode guard;
   std::vector<torch::Tensor> parts;
   for (size_t start = 0; start < texts.size(); start += options_.batch_size) {
     const size_t end = std::min(texts.size(), start + static_cast<size_t>(options_.batch_size));
-    std::vector<int32_t> ids = tok.encode_batch({texts.begin() + start, texts.begin() + end}, context);
-    torch::Tensor tokens = torch::from_blob(ids.data(), {static_cast<int64_t>(end - start), context}, torch::kInt)
-                               .to(device_, torch::kLong);
-    parts.push_back(normalized_cpu(loaded_.model->encode_text(tokens)));
-    ++text_tower_calls_;
+    parts.push_back(encode_tokens(tokenize({texts.begin() + start, texts.begin() + end})));
   }
   return parts.empty() ? torch::empty({0, loaded_.config.embed_dim}) : torch::cat(parts);
+}
+
+torch::Tensor Encoder::tokenize(const std::vector<std::string>& texts) {
+  const int context = loaded_.config.text.context_length;
+  std::vector<int32_t> ids = tokenizer().encode_batch(texts, context);
+  return torch::from_blob(ids.data(), {static_cast<int64_t>(texts.size()), context}, torch::kInt).to(torch::kLong);
+}
+
+torch::Tensor Encoder::encode_tokens(const torch::Tensor& tokens) {
+  c10::InferenceMode guard;
+  ++text_tower_calls_;
+  return normalized_cpu(loaded_.model->encode_text(tokens.to(device_, torch::kLong)));
+}
+
+std::string Encoder::classifier_key(const std::vector<std::string>& classes, const std::vector<std::string>& templates) const {
+  return classifier_cache_key({model_config_to_json(loaded_.config).dump(), options_.weights, vocab_path(), options_.precision},
+                              classes, templates);
 }
 
 torch::Tensor Encoder::zeroshot_classifier(const std::vector<std::string>& classes, const std::vector<std::string>& templates) {

@@ -41,6 +41,12 @@ class Encoder {
   // Normalised model inputs [n, 3, size, size] (float32, any device) -> features as above.
   torch::Tensor encode_pixels(const torch::Tensor& pixels);
 
+  // Token ids [n, context] (any integer type, any device) -> features as above.
+  torch::Tensor encode_tokens(const torch::Tensor& tokens);
+
+  // The texts' ids [n, context] int64 on CPU: what encode_tokens takes.
+  torch::Tensor tokenize(const std::vector<std::string>& texts);
+
   // Texts tokenised to the model's context. An empty text or one longer than the context is
   // encoded anyway (truncated, end-of-text kept) and reported on `warnings`.
   torch::Tensor encode_texts(const std::vector<std::string>& texts, std::ostream& warnings);
@@ -48,15 +54,21 @@ class Encoder {
   // The prompt-ensembled zero-shot classifier [classes, embed_dim] (see zeroshot.h).
   torch::Tensor zeroshot_classifier(const std::vector<std::string>& classes, const std::vector<std::string>& templates);
 
+  // The key of a zero-shot classifier of this model, weights, vocabulary and precision for these
+  // classes and templates (see classifier_cache.h).
+  std::string classifier_key(const std::vector<std::string>& classes, const std::vector<std::string>& templates) const;
+
   // How many times the text tower ran: lets callers (and tests) prove a cache was used.
   int64_t text_tower_calls() const { return text_tower_calls_; }
+
+  // Loads the vocabulary on first use. A server calls it once before sharing the Encoder between
+  // threads: after that every use is const and thread-safe (see text/tokenizer.h).
+  const text::Tokenizer& tokenizer();
 
   // The vocabulary file in use ($CLIPFORGE_VOCAB when options.vocab is empty); "" if none.
   std::string vocab_path() const;
 
  private:
-  const text::Tokenizer& tokenizer();
-
   EncoderOptions options_;
   LoadedModel loaded_;
   c10::Device device_;

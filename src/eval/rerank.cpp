@@ -13,22 +13,25 @@
 
 namespace clipforge {
 
+nlohmann::json ranking_of(const torch::Tensor& cosines, const std::vector<nlohmann::json>& names, int top_k) {
+  const torch::Tensor values = cosines.to(torch::kFloat).contiguous();
+  auto c = values.accessor<float, 1>();
+  std::vector<size_t> order(names.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return c[a] > c[b]; });
+  const size_t shown = top_k > 0 ? std::min(order.size(), static_cast<size_t>(top_k)) : order.size();
+  nlohmann::json ranking = nlohmann::json::array();
+  for (size_t r = 0; r < shown; ++r)
+    ranking.push_back({{"rank", r + 1}, {"image", names[order[r]]}, {"clip_score", clip_score_of(c[order[r]])}, {"cosine", c[order[r]]}});
+  return ranking;
+}
+
 nlohmann::json rank_images(Encoder& encoder, const std::string& prompt, const std::vector<std::string>& images, int top_k,
                            std::ostream& log) {
   const EncodedImages encoded = encoder.encode_images(expand_image_inputs(images), log);
-  nlohmann::json ranking = nlohmann::json::array();
-  if (!encoded.paths.empty()) {
-    const torch::Tensor cosines = encoded.features.matmul(encoder.encode_texts({prompt}, log)[0]);
-    std::vector<size_t> order(encoded.paths.size());
-    std::iota(order.begin(), order.end(), 0);
-    auto c = cosines.accessor<float, 1>();
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return c[a] > c[b]; });
-    const size_t shown = top_k > 0 ? std::min(order.size(), static_cast<size_t>(top_k)) : order.size();
-    for (size_t r = 0; r < shown; ++r)
-      ranking.push_back({{"rank", r + 1}, {"image", encoded.paths[order[r]]}, {"clip_score", clip_score_of(c[order[r]])},
-                         {"cosine", c[order[r]]}});
-  }
-  return {{"prompt", prompt}, {"ranking", ranking}};
+  if (encoded.paths.empty()) return {{"prompt", prompt}, {"ranking", nlohmann::json::array()}};
+  const torch::Tensor cosines = encoded.features.matmul(encoder.encode_texts({prompt}, log)[0]);
+  return {{"prompt", prompt}, {"ranking", ranking_of(cosines, {encoded.paths.begin(), encoded.paths.end()}, top_k)}};
 }
 
 namespace {

@@ -20,7 +20,11 @@ struct RerankOptions {
   bool json = false;
 };
 
-// {"prompt", "ranking": [{"rank", "image", "clip_score", "cosine"}, ...]} best first; images
+// [{"rank", "image", "clip_score", "cosine"}, ...] best first (ties keep input order) for
+// cosines [n] of images named by `names`; top_k = 0 keeps all.
+nlohmann::json ranking_of(const torch::Tensor& cosines, const std::vector<nlohmann::json>& names, int top_k);
+
+// {"prompt", "ranking": ranking_of(...)} for image files and folders; images
 // that cannot be read are reported on `log` and left out.
 nlohmann::json rank_images(Encoder& encoder, const std::string& prompt, const std::vector<std::string>& images, int top_k,
                            std::ostream& log);

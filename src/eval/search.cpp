@@ -47,6 +47,16 @@ Queries encode_queries(const SearchOptions& options, std::ostream& log) {
 }
 }  // namespace
 
+nlohmann::json search_results(const Neighbours& hits, int64_t query, const VectorIndex& index) {
+  nlohmann::json results = nlohmann::json::array();
+  for (int64_t j = 0; j < hits.k; ++j) {
+    const int64_t row = hits.rows[query * hits.k + j];
+    if (row < 0) break;  // fewer than k rows in the index
+    results.push_back({{"rank", j + 1}, {"id", index.ids()[row]}, {"row", row}, {"cosine", hits.scores[query * hits.k + j]}});
+  }
+  return results;
+}
+
 int64_t run_search(const SearchOptions& options, std::ostream& out, std::ostream& log) {
   const int sources = int(!options.texts.empty()) + int(!options.images.empty()) + int(!options.queries.empty());
   if (sources != 1) throw usage_error("search: give exactly one of --text, --image or --queries");
@@ -62,12 +72,7 @@ int64_t run_search(const SearchOptions& options, std::ostream& out, std::ostream
   const int64_t n = int64_t(q.names.size());
   const Neighbours hits = index.search(q.values.data(), n, options.k);
   for (int64_t i = 0; i < n; ++i) {
-    nlohmann::json results = nlohmann::json::array();
-    for (int64_t j = 0; j < hits.k; ++j) {
-      const int64_t row = hits.rows[i * hits.k + j];
-      if (row < 0) break;
-      results.push_back({{"rank", j + 1}, {"id", index.ids()[row]}, {"row", row}, {"cosine", hits.scores[i * hits.k + j]}});
-    }
+    const nlohmann::json results = search_results(hits, i, index);
     if (options.json) {
       out << nlohmann::json{{"query", q.names[i]}, {"results", results}}.dump() << "\n";
       continue;

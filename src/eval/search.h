@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ struct SearchOptions {
   int nprobe = 0;
   bool json = false;                 // one JSON object per query instead of a table
 };
+
+class VectorIndex;
+struct Neighbours;
+
+// Query i's hits as [{"rank", "id", "row", "cosine"}, ...], best first.
+nlohmann::json search_results(const Neighbours& hits, int64_t query, const VectorIndex& index);
 
 // Writes one result per query on `out`, in query order; returns the number of queries.
 int64_t run_search(const SearchOptions& options, std::ostream& out, std::ostream& log);

@@ -67,13 +67,23 @@ void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std
     if (t.find("{}") == std::string::npos) throw usage_error("template '" + t + "' has no {} for the class name");
 }
 
-namespace {
-std::string fill(const std::string& templ, const std::string& name) {
-  std::string out = templ;
-  out.replace(out.find("{}"), 2, name);
-  return out;
+std::vector<std::string> zeroshot_prompts(const std::vector<std::string>& classes, const std::vector<std::string>& templates) {
+  std::vector<std::string> prompts;
+  prompts.reserve(classes.size() * templates.size());
+  for (const auto& name : classes)
+    for (const auto& templ : templates) {
+      std::string prompt = templ;
+      prompt.replace(prompt.find("{}"), 2, name);
+      prompts.push_back(std::move(prompt));
+    }
+  return prompts;
 }
-}  // namespace
+
+torch::Tensor ensemble_prompts(const std::vector<torch::Tensor>& parts, int64_t templates) {
+  torch::Tensor sum;
+  for (const auto& part : parts) sum = sum.defined() ? sum + part.sum(0) : part.sum(0);
+  return l2_normalize(sum / static_cast<double>(templates));
+}
 
 torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer, const std::vector<std::string>& classes,
                                   const std::vector<std::string>& templates, int batch_size) {
@@ -81,25 +91,37 @@ torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer,
   torch::NoGradGuard no_grad;
   const int context = model->config().text.context_length;
   const auto device = model->text_projection.device();
+  const std::vector<std::string> prompts = zeroshot_prompts(classes, templates);
   std::vector<torch::Tensor> rows;
-  for (const auto& name : classes) {
-    torch::Tensor sum;
+  for (size_t c = 0; c < classes.size(); ++c) {
+    std::vector<torch::Tensor> parts;
     for (size_t start = 0; start < templates.size(); start += batch_size) {
       const size_t end = std::min(templates.size(), start + static_cast<size_t>(batch_size));
-      std::vector<int32_t> ids;
-      for (size_t t = start; t < end; ++t) {
-        std::vector<int32_t> row = tokenizer.encode(fill(templates[t], name), context);
-        ids.insert(ids.end(), row.begin(), row.end());
-      }
+      const auto first = prompts.begin() + static_cast<std::ptrdiff_t>(c * templates.size());
+      std::vector<int32_t> ids = tokenizer.encode_batch({first + start, first + end}, context);
       torch::Tensor tokens = torch::from_blob(ids.data(), {static_cast<int64_t>(end - start), context}, torch::kInt)
                                  .to(device, torch::kLong);
-      torch::Tensor features = l2_normalize(model->encode_text(tokens).to(torch::kFloat));
-      torch::Tensor part = features.sum(0);
-      sum = sum.defined() ? sum + part : part;
+      parts.push_back(l2_normalize(model->encode_text(tokens).to(torch::kFloat)));
     }
-    rows.push_back(l2_normalize(sum / static_cast<double>(templates.size())));
+    rows.push_back(ensemble_prompts(parts, static_cast<int64_t>(templates.size())));
   }
   return torch::stack(rows);  // [classes, embed_dim]
+}
+
+nlohmann::json top_predictions(const torch::Tensor& logits, const std::vector<std::string>& classes, int top_k) {
+  const int64_t k = std::min<int64_t>(top_k, logits.size(1));
+  const auto [top_probabilities, top_index] = logits.softmax(1).topk(k, 1);
+  auto p = top_probabilities.accessor<float, 2>();
+  auto index = top_index.accessor<int64_t, 2>();
+  auto l = logits.accessor<float, 2>();
+  nlohmann::json all = nlohmann::json::array();
+  for (int64_t i = 0; i < logits.size(0); ++i) {
+    nlohmann::json predictions = nlohmann::json::array();
+    for (int64_t j = 0; j < k; ++j)
+      predictions.push_back({{"label", classes[index[i][j]]}, {"probability", p[i][j]}, {"logit", l[i][index[i][j]]}});
+    all.push_back(std::move(predictions));
+  }
+  return all;
 }
 
 nlohmann::json classification_metrics(const torch::Tensor& logits, const torch::Tensor& labels,

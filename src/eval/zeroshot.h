@@ -33,10 +33,21 @@ int sample_label(const std::string& sample_json, const std::vector<std::string>&
 // Each template must contain "{}", each class name must be non-empty: usage_error otherwise.
 void validate_zeroshot_inputs(const std::vector<std::string>& classes, const std::vector<std::string>& templates);
 
+// Every template filled with every class name, class-major: [c0 t0, c0 t1, ..., c1 t0, ...].
+std::vector<std::string> zeroshot_prompts(const std::vector<std::string>& classes, const std::vector<std::string>& templates);
+
+// One class's row of the classifier from the normalised features of its prompts, in one or more
+// parts ([some templates, embed_dim] each, summed part by part): their mean, renormalised.
+torch::Tensor ensemble_prompts(const std::vector<torch::Tensor>& parts, int64_t templates);
+
 // [classes, embed_dim]: per class, the normalised text features of every template filled with
 // the class name, averaged, renormalised (CLIP's prompt ensembling). Runs without autograd.
 torch::Tensor zeroshot_classifier(CLIP& model, const text::Tokenizer& tokenizer, const std::vector<std::string>& classes,
                                   const std::vector<std::string>& templates, int batch_size = 256);
+
+// Per image (row of logits [n, classes]), its top_k classes best first:
+// [[{"label", "probability", "logit"}, ...], ...], probabilities from the softmax over all classes.
+nlohmann::json top_predictions(const torch::Tensor& logits, const std::vector<std::string>& classes, int top_k);
 
 // Top-1/top-5 accuracy, per-class accuracy and the confusion matrix for logits [n, classes]
 // and integer labels [n].

@@ -9,7 +9,6 @@
 #include "eval/classifier_cache.h"
 #include "eval/image_inputs.h"
 #include "eval/zeroshot.h"
-#include "model/config.h"
 
 namespace clipforge {
 
@@ -19,9 +18,7 @@ torch::Tensor classifier_for(Encoder& encoder, const ZeroshotOptions& options, c
                              const std::vector<std::string>& templates, ZeroshotSummary& summary, std::ostream& log) {
   if (!options.use_cache) return encoder.zeroshot_classifier(classes, templates);
   const ClassifierCache cache(options.cache_dir.empty() ? default_cache_dir() : options.cache_dir);
-  const std::string key = classifier_cache_key({model_config_to_json(encoder.loaded().config).dump(),
-                                                options.encoder.weights, encoder.vocab_path(), options.encoder.precision},
-                                               classes, templates);
+  const std::string key = encoder.classifier_key(classes, templates);
   if (auto cached = cache.load(key, static_cast<int64_t>(classes.size()))) {
     summary.classifier_from_cache = true;
     log << "clipforge: classifier from cache " << cache.path_of(key) << " (text tower not run)\n";
@@ -35,26 +32,19 @@ torch::Tensor classifier_for(Encoder& encoder, const ZeroshotOptions& options, c
 
 void write_results(const std::vector<std::string>& paths, const torch::Tensor& logits, const std::vector<std::string>& classes,
                    int top_k, bool json, std::ostream& out) {
-  const int64_t k = std::min<int64_t>(top_k, logits.size(1));
-  const torch::Tensor probabilities = logits.softmax(1);
-  const auto [top_probabilities, top_index] = probabilities.topk(k, 1);
-  auto p = top_probabilities.accessor<float, 2>();
-  auto index = top_index.accessor<int64_t, 2>();
-  auto l = logits.accessor<float, 2>();
+  const nlohmann::json predictions = top_predictions(logits, classes, top_k);
   for (size_t i = 0; i < paths.size(); ++i) {
     if (json) {
-      nlohmann::json predictions = nlohmann::json::array();
-      for (int64_t j = 0; j < k; ++j)
-        predictions.push_back({{"label", classes[index[i][j]]}, {"probability", p[i][j]}, {"logit", l[i][index[i][j]]}});
-      out << nlohmann::json{{"image", paths[i]}, {"predictions", predictions}}.dump() << "\n";
+      out << nlohmann::json{{"image", paths[i]}, {"predictions", predictions[i]}}.dump() << "\n";
       continue;
     }
     out << paths[i] << "\n";
-    for (int64_t j = 0; j < k; ++j) {
+    int rank = 0;
+    for (const auto& p : predictions[i]) {
       char line[64];
-      std::snprintf(line, sizeof line, "  %2lld. %7.3f%%  %8.3f  ", static_cast<long long>(j + 1), 100.0 * p[i][j],
-                    l[i][index[i][j]]);
-      out << line << classes[index[i][j]] << "\n";
+      std::snprintf(line, sizeof line, "  %2d. %7.3f%%  %8.3f  ", ++rank, 100.0 * p["probability"].get<double>(),
+                    p["logit"].get<double>());
+      out << line << p["label"].get<std::string>() << "\n";
     }
   }
   out.flush();

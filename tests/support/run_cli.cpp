@@ -83,13 +83,13 @@ BackgroundCli start_cli(const std::string& env, const std::string& args) {
 }
 
 int BackgroundCli::wait(double timeout_s) const {
-  for (double waited = 0; waited < timeout_s; waited += 0.05) {
+  for (double waited = 0;; waited += 0.05) {  // looks at least once, so wait(0) polls
     std::ifstream in(rc_path);
     int rc = -1;
     if (in >> rc) return rc;
+    if (waited >= timeout_s) return -1;
     ::usleep(50000);
   }
-  return -1;
 }
 
 std::string BackgroundCli::err() const { return slurp(err_path); }
