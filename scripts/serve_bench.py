@@ -23,7 +23,6 @@ JSON on stdout, one line per figure on stderr. Development tool: clipforge never
 """
 import argparse
 import base64
-import io
 import json
 import os
 import platform

@@ -66,10 +66,11 @@ class PairWriter {
     ScoreSummary summary;
     summary.scored = scored_;
     summary.skipped = skipped;
-    summary.mean_clip_score = clip_score_of(sum_cos_clamped_ / scored_);
-    summary.mean_clip_s = clip_s_of(sum_cos_clamped_ / scored_);
+    const nlohmann::json mean = mean_score(sum_cos_clamped_, scored_, skipped);
+    summary.mean_clip_score = mean["clip_score"].get<double>();
+    summary.mean_clip_s = mean["clip_s"].get<double>();
     if (json_)
-      out_ << nlohmann::json{{"mean", mean_score(sum_cos_clamped_, scored_, skipped)}}.dump() << "\n";
+      out_ << nlohmann::json{{"mean", mean}}.dump() << "\n";
     else
       out_ << "mean (" << scored_ << " pairs),," << "," << summary.mean_clip_score << "," << summary.mean_clip_s << "\n";
     return summary;

@@ -3,13 +3,12 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <thread>
 
 #include "core/error.h"
+#include "core/machine_info.h"
 #include "core/npy.h"
 #include "data/image_header.h"
 #include "data/preprocess.h"
-#include "eval/classifier_cache.h"
 #include "eval/clip_score.h"
 #include "eval/rerank.h"
 #include "eval/search.h"
@@ -19,11 +18,6 @@
 namespace clipforge::serve {
 
 namespace {
-
-int decode_thread_count(int requested) {
-  if (requested > 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 Reply json_reply(const nlohmann::json& value) { return {to_json_text(value), "application/json"}; }
 
@@ -55,7 +49,7 @@ torch::Tensor await_rows(std::future<torch::Tensor>& rows, Clock::time_point dea
 }
 
 Service::Service(const ServeOptions& options, Metrics& metrics)
-    : options_(options), encoder_(options.encoder), decoders_(decode_thread_count(options.decode_threads)) {
+    : options_(options), encoder_(options.encoder), decoders_(options.decode_threads > 0 ? options.decode_threads : hardware_cores()) {
   encoder_.tokenizer();  // loaded now: afterwards the tokenizer is shared read-only
   logit_scale_ = encoder_.logit_scale();
   if (!options.index.empty()) {

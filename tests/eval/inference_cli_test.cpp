@@ -31,11 +31,6 @@ namespace {
 
 torch::Tensor normalized(const torch::Tensor& t) { return t / t.norm(2, 1, true); }
 
-std::string trained_flags() {
-  const auto& model = testing::trained_colours();
-  return "--weights " + model.weights + " --vocab " + model.vocab + " ";
-}
-
 }  // namespace
 
 TEST_CASE("embed writes the reference models' normalised features", "[eval][embed][cli]") {
@@ -88,7 +83,7 @@ TEST_CASE("rerank puts the image matching the prompt first", "[eval][rerank][cli
   // One square of each colour: red_0, green_0, blue_0, yellow_0.
   testing::write_colour_images(work + "/images", 1);
   for (const auto& colour : testing::colour_names()) {
-    const auto r = run_cli("rerank " + trained_flags() + "--prompt 'a photo of a " + colour + " square' --json " + work + "/images");
+    const auto r = run_cli("rerank " + testing::trained_colours_flags() + "--prompt 'a photo of a " + colour + " square' --json " + work + "/images");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const auto result = nlohmann::json::parse(r.out);
@@ -105,7 +100,7 @@ TEST_CASE("rerank puts the image matching the prompt first", "[eval][rerank][cli
                                         "{\"prompt\": \"a photo of a red square\", \"images\": " + images + "}\n" +
                                         "{\"prompt\": 5}\n" + "{\"prompt\": \"\", \"images\": " + images + "}\n" +
                                         "{\"prompt\": \"" + long_prompt + "\", \"images\": " + images + "}\n");
-  const auto r = run_cli("rerank " + trained_flags() + "--batch " + work + "/batch.jsonl --top-k 1");
+  const auto r = run_cli("rerank " + testing::trained_colours_flags() + "--batch " + work + "/batch.jsonl --top-k 1");
   REQUIRE(r.exit_code == 0);
   const auto out = lines_of(r.out);
   REQUIRE(out.size() == 5);
@@ -127,7 +122,7 @@ TEST_CASE("score gives a caption a higher CLIP score with its own image than wit
   // cosines are not calibrated across different captions.
   csv += "images/green_0.png,a photo of a red square\nimages/missing.png,a photo of a red square\n";
   write_text(work + "/pairs.csv", csv);
-  const auto r = run_cli("score " + trained_flags() + "--pairs " + work + "/pairs.csv --json");
+  const auto r = run_cli("score " + testing::trained_colours_flags() + "--pairs " + work + "/pairs.csv --json");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("missing.png"));
@@ -150,7 +145,7 @@ TEST_CASE("score reads OpenCLIP's tab-separated CSV and leaves out an image bomb
   testing::write_colour_images(work + "/images", 1);
   write_text(work + "/bomb.jpg", testing::bomb_bytes(".jpg", 60000, 60000));
   write_text(work + "/pairs.csv", "\xEF\xBB\xBF" "filepath\ttitle\nimages/red_0.png\ta photo of a red square\nbomb.jpg\ta red square\n");
-  const auto r = run_cli("score " + trained_flags() + "--pairs " + work + "/pairs.csv --json");
+  const auto r = run_cli("score " + testing::trained_colours_flags() + "--pairs " + work + "/pairs.csv --json");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("skipped image: " + work + "/bomb.jpg: 60000x60000 = 3600000000 pixels, over the limit of 89478485"));
@@ -159,24 +154,24 @@ TEST_CASE("score reads OpenCLIP's tab-separated CSV and leaves out an image bomb
   CHECK(nlohmann::json::parse(out[1])["mean"]["skipped"] == 1);
 
   write_text(work + "/only_bomb.csv", "filepath\ttitle\nbomb.jpg\ta red square\n");
-  const auto bomb_only = run_cli("score " + trained_flags() + "--pairs " + work + "/only_bomb.csv");
+  const auto bomb_only = run_cli("score " + testing::trained_colours_flags() + "--pairs " + work + "/only_bomb.csv");
   CHECK(bomb_only.exit_code == 3);
   CHECK_THAT(bomb_only.err, Catch::EndsWith("clipforge: error: " + work + "/only_bomb.csv: none of the image-caption pairs could be read\n"));
   // The limit is the command's: lifted, the red square is scored at 256 pixels but not at 255.
-  CHECK(run_cli("score " + trained_flags() + "--max-image-pixels 256 --pairs " + work + "/pairs.csv").exit_code == 0);
+  CHECK(run_cli("score " + testing::trained_colours_flags() + "--max-image-pixels 256 --pairs " + work + "/pairs.csv").exit_code == 0);
   write_text(work + "/red.csv", "filepath,title\nimages/red_0.png,a red square\n");
-  CHECK(run_cli("score " + trained_flags() + "--max-image-pixels 255 --pairs " + work + "/red.csv").exit_code == 3);
+  CHECK(run_cli("score " + testing::trained_colours_flags() + "--max-image-pixels 255 --pairs " + work + "/red.csv").exit_code == 3);
 }
 
 TEST_CASE("search finds the images of the colour a text names", "[eval][search][cli]") {
   const std::string work = testing::temp_dir() + "/search";
   testing::write_colour_images(work + "/images", 2);
-  auto r = run_cli("embed " + trained_flags() + "--images " + work + "/images --out " + work + "/images.npy");
+  auto r = run_cli("embed " + testing::trained_colours_flags() + "--images " + work + "/images --out " + work + "/images.npy");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   REQUIRE(run_cli("index build --embeddings " + work + "/images.npy --out " + work + "/index").exit_code == 0);
   for (const auto& colour : testing::colour_names()) {
-    r = run_cli("search " + trained_flags() + "--index " + work + "/index --text 'a photo of a " + colour + " square' --k 2 --json");
+    r = run_cli("search " + testing::trained_colours_flags() + "--index " + work + "/index --text 'a photo of a " + colour + " square' --k 2 --json");
     REQUIRE(r.exit_code == 0);
     const auto result = nlohmann::json::parse(r.out);
     CHECK(result["query"] == "a photo of a " + colour + " square");
@@ -184,7 +179,7 @@ TEST_CASE("search finds the images of the colour a text names", "[eval][search][
     for (const auto& hit : result["results"]) CHECK(fs::path(hit["id"].get<std::string>()).filename().string().rfind(colour + "_", 0) == 0);
   }
   // An image query finds itself first.
-  r = run_cli("search " + trained_flags() + "--index " + work + "/index --image " + work + "/images/blue_1.png --k 1 --json");
+  r = run_cli("search " + testing::trained_colours_flags() + "--index " + work + "/index --image " + work + "/images/blue_1.png --k 1 --json");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(nlohmann::json::parse(r.out)["results"][0]["id"].get<std::string>(), Catch::EndsWith("blue_1.png"));
 }
@@ -211,11 +206,11 @@ TEST_CASE("score over shards reads pairs through the loader and agrees with the 
   shard.commit();
   write_text(work + "/pairs.csv", csv);
 
-  const auto from_shards = run_cli("score " + trained_flags() + "--workers 1 --json --pairs '" + work + "/{00000..00000}.tar'");
+  const auto from_shards = run_cli("score " + testing::trained_colours_flags() + "--workers 1 --json --pairs '" + work + "/{00000..00000}.tar'");
   INFO(from_shards.err);
   REQUIRE(from_shards.exit_code == 0);
   CHECK_THAT(from_shards.err, Catch::Contains("bad") && Catch::Contains("undecodable"));
-  const auto from_csv = run_cli("score " + trained_flags() + "--json --pairs " + work + "/pairs.csv");
+  const auto from_csv = run_cli("score " + testing::trained_colours_flags() + "--json --pairs " + work + "/pairs.csv");
   REQUIRE(from_csv.exit_code == 0);
 
   std::map<std::string, double> cosine_of_key;
@@ -239,7 +234,7 @@ TEST_CASE("score over shards reads pairs through the loader and agrees with the 
   CHECK(mean["skipped"] == 1);
   CHECK(mean["clip_score"].get<double>() == Approx(nlohmann::json::parse(csv_lines.back())["mean"]["clip_score"].get<double>()).margin(1e-4));
 
-  const auto missing = run_cli("score " + trained_flags() + "--pairs '" + work + "/{00007..00008}.tar'");
+  const auto missing = run_cli("score " + testing::trained_colours_flags() + "--pairs '" + work + "/{00007..00008}.tar'");
   CHECK(missing.exit_code == 3);
   CHECK_THAT(missing.err, Catch::Contains("00007.tar"));
 }

@@ -31,6 +31,11 @@ const TrainedColours& trained_colours() {
   return model;
 }
 
+std::string trained_colours_flags() {
+  const TrainedColours& model = trained_colours();
+  return "--weights " + model.weights + " --vocab " + model.vocab + " ";
+}
+
 std::vector<std::string> write_colour_images(const std::string& dir, int per_colour) {
   std::filesystem::create_directories(dir);
   std::mt19937 rng(99);  // not the training shards' seed: held-out images

@@ -16,6 +16,9 @@ struct TrainedColours {
 // Trains on first use (a few seconds) and returns the same model afterwards.
 const TrainedColours& trained_colours();
 
+// "--weights W --vocab V " of that model, for the inference commands' tests.
+std::string trained_colours_flags();
+
 // `per_colour` noisy 16x16 squares of each colour as DIR/<colour>_<i>.png, drawn with another
 // seed than the training shards; returns the paths, colour-major.
 std::vector<std::string> write_colour_images(const std::string& dir, int per_colour);

@@ -29,11 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string trained_flags() {
-  const auto& model = testing::trained_colours();
-  return "--weights " + model.weights + " --vocab " + model.vocab + " ";
-}
-
 std::string base64(const std::string& bytes) {
   static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
@@ -61,7 +56,7 @@ json images_json(const std::vector<std::string>& paths) {
 // A `clipforge serve` on a free port; stopped with SIGTERM when the test ends.
 class ServeProcess {
  public:
-  explicit ServeProcess(const std::string& flags, const std::string& model_flags = trained_flags()) {
+  explicit ServeProcess(const std::string& flags, const std::string& model_flags = testing::trained_colours_flags()) {
     process_ = testing::start_cli("", "serve " + model_flags + "--listen 127.0.0.1:0 " + flags);
     for (int i = 0; i < 2400; ++i) {
       const std::string err = process_.err();
@@ -154,9 +149,9 @@ TEST_CASE("serve answers embed, score, rerank, zeroshot and search as the CLI do
   std::sort(sorted.begin(), sorted.end());  // the CLI walks the folder in sorted order
   const std::vector<std::string> texts = {"a photo of a red square", "a photo of a blue square", "green"};
   write_text(work + "/texts.txt", "a photo of a red square\na photo of a blue square\ngreen\n");
-  auto r = run_cli("embed " + trained_flags() + "--images " + work + "/images --out " + work + "/images.npy");
+  auto r = run_cli("embed " + testing::trained_colours_flags() + "--images " + work + "/images --out " + work + "/images.npy");
   REQUIRE(r.exit_code == 0);
-  REQUIRE(run_cli("embed " + trained_flags() + "--texts " + work + "/texts.txt --out " + work + "/texts.npy").exit_code == 0);
+  REQUIRE(run_cli("embed " + testing::trained_colours_flags() + "--texts " + work + "/texts.txt --out " + work + "/texts.npy").exit_code == 0);
   REQUIRE(run_cli("index build --embeddings " + work + "/images.npy --out " + work + "/index").exit_code == 0);
   ServeProcess server("--index " + work + "/index --max-wait-ms 1");
   REQUIRE(server.process().wait(0) < 0);
@@ -190,7 +185,7 @@ TEST_CASE("serve answers embed, score, rerank, zeroshot and search as the CLI do
       pairs.push_back({{"image", base64(read_file(sorted[i]))}, {"caption", texts[i % texts.size()]}});
     }
     write_text(work + "/pairs.csv", csv);
-    const auto cli = testing::lines_of(run_cli("score " + trained_flags() + "--pairs " + work + "/pairs.csv --json").out);
+    const auto cli = testing::lines_of(run_cli("score " + testing::trained_colours_flags() + "--pairs " + work + "/pairs.csv --json").out);
     REQUIRE(cli.size() == sorted.size() + 1);
     const json answer = body_of(server.post("/v1/score", {{"pairs", pairs}}));
     REQUIRE(answer["pairs"].size() == sorted.size());
@@ -205,7 +200,7 @@ TEST_CASE("serve answers embed, score, rerank, zeroshot and search as the CLI do
   }
 
   SECTION("rerank: the order and cosines of `clipforge rerank --json`") {
-    const auto cli = run_cli("rerank " + trained_flags() + "--prompt 'a photo of a blue square' --json " + work + "/images");
+    const auto cli = run_cli("rerank " + testing::trained_colours_flags() + "--prompt 'a photo of a blue square' --json " + work + "/images");
     const json expected = json::parse(cli.out);
     const json answer = body_of(server.post("/v1/rerank", {{"prompt", "a photo of a blue square"}, {"images", images_json(sorted)}}));
     CHECK(answer["prompt"] == "a photo of a blue square");
@@ -220,7 +215,7 @@ TEST_CASE("serve answers embed, score, rerank, zeroshot and search as the CLI do
   }
 
   SECTION("zeroshot: the predictions of `clipforge zeroshot --json`, then again from the cached classifier") {
-    const auto cli = testing::lines_of(run_cli("zeroshot " + trained_flags() + "--no-cache --classes red,green,blue,yellow "
+    const auto cli = testing::lines_of(run_cli("zeroshot " + testing::trained_colours_flags() + "--no-cache --classes red,green,blue,yellow "
                                                "--templates 'a photo of a {} square' --top-k 2 --json " + work + "/images").out);
     REQUIRE(cli.size() == sorted.size());
     const json request = {{"images", images_json(sorted)}, {"classes", {"red", "green", "blue", "yellow"}},
@@ -246,7 +241,7 @@ TEST_CASE("serve answers embed, score, rerank, zeroshot and search as the CLI do
   }
 
   SECTION("search: the neighbours `clipforge search --json` finds, for a text, an image and a vector") {
-    const json expected = json::parse(run_cli("search " + trained_flags() + "--index " + work + "/index --text 'a photo of a red square' --k 3 --json").out);
+    const json expected = json::parse(run_cli("search " + testing::trained_colours_flags() + "--index " + work + "/index --text 'a photo of a red square' --k 3 --json").out);
     const json by_text = body_of(server.post("/v1/search", {{"text", "a photo of a red square"}, {"k", 3}}));
     REQUIRE(by_text["results"].size() == 3);
     for (size_t j = 0; j < 3; ++j) {
@@ -340,7 +335,7 @@ TEST_CASE("concurrent requests share model calls and get the embeddings each wou
   const std::string work = testing::temp_dir() + "/serve_concurrent";
   std::vector<std::string> paths = testing::write_colour_images(work + "/images", 3);
   std::sort(paths.begin(), paths.end());
-  REQUIRE(run_cli("embed " + trained_flags() + "--images " + work + "/images --out " + work + "/alone.npy").exit_code == 0);
+  REQUIRE(run_cli("embed " + testing::trained_colours_flags() + "--images " + work + "/images --out " + work + "/alone.npy").exit_code == 0);
   const torch::Tensor alone = read_embeddings(work + "/alone.npy");
   ServeProcess server("--max-wait-ms 200 --max-batch 64");
   std::vector<std::future<json>> answers;
@@ -413,10 +408,10 @@ TEST_CASE("serve with unusable start-up flags fails with one line and no listene
   ServeProcess missing_weights("", "--weights " + work + "/missing.safetensors --vocab " + testing::trained_colours().vocab + " ");
   CHECK(missing_weights.process().wait(30) == 3);
   CHECK_THAT(missing_weights.process().err(), Catch::Contains("clipforge: error: ") && Catch::Contains("missing.safetensors"));
-  auto r = run_cli("serve " + trained_flags() + "--listen 127.0.0.1:99999");
+  auto r = run_cli("serve " + testing::trained_colours_flags() + "--listen 127.0.0.1:99999");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--listen '127.0.0.1:99999': the port must be a number from 0 to 65535"));
-  r = run_cli("serve " + trained_flags() + "--listen 127.0.0.1:0 --token-file " + work + "/no_token");
+  r = run_cli("serve " + testing::trained_colours_flags() + "--listen 127.0.0.1:0 --token-file " + work + "/no_token");
   CHECK(r.exit_code == 3);
   CHECK_THAT(r.err, Catch::Contains("no_token"));
 }
